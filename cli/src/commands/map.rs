@@ -1,0 +1,123 @@
+//! `ctvisma map`: orders → postings, as one JSON document on stdout.
+//!
+//! Deterministic: same inputs and rules, same bytes. The same order seen twice (a raw order and
+//! its OrderCreated envelope) yields one posting. Every problem is one JSON line on stderr with
+//! the file and the place inside it; the other inputs are still mapped.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+
+use ctvisma_core::input::{documents_from_str, order_of, Document};
+use ctvisma_core::{map_invoice, CoreError, Posting, PostingDocument, Rules};
+use serde_json::json;
+
+use crate::{exit, files, MapArgs};
+
+pub fn run(args: &MapArgs, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
+    let rules = match load_rules(&args.rules) {
+        Ok(r) => r,
+        Err(message) => {
+            report(err, json!({"error": "rules", "file": args.rules.display().to_string(), "message": message}));
+            return exit::SETUP;
+        }
+    };
+    let mut refused = false;
+    let mut postings: Vec<Posting> = Vec::new();
+    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+
+    for file in files::json_files(&args.paths) {
+        let file = match file {
+            Ok(f) => f,
+            Err((dir, e)) => {
+                refused = true;
+                report(err, json!({"error": "io", "file": dir.display().to_string(), "message": e.to_string()}));
+                continue;
+            }
+        };
+        let name = file.display().to_string();
+        let text = match std::fs::read_to_string(&file) {
+            Ok(t) => t,
+            Err(e) => {
+                refused = true;
+                report(err, json!({"error": "io", "file": name, "message": e.to_string()}));
+                continue;
+            }
+        };
+        for found in documents_from_str(&text) {
+            let order = match found.document.map(|d| (order_of(&d), d)) {
+                Ok((Some(Ok(order)), _)) => order,
+                Ok((None, doc)) => {
+                    report(err, json!({"notice": "skipped", "file": name, "path": found.path, "kind": kind(&doc), "reason": "not an order"}));
+                    continue;
+                }
+                Ok((Some(Err(e)), _)) | Err(e) => {
+                    refused = true;
+                    report(err, error_json(&name, &found.path, &e));
+                    continue;
+                }
+            };
+            match map_invoice(&order, &rules) {
+                Ok(p) => match seen.get(p.idempotency_key.as_str()) {
+                    Some(&i) if postings[i] == p => {
+                        report(err, json!({"notice": "duplicate", "file": name, "path": found.path, "idempotency_key": p.idempotency_key}));
+                    }
+                    Some(_) => {
+                        refused = true;
+                        report(err, json!({"error": "conflict", "file": name, "path": found.path, "idempotency_key": p.idempotency_key,
+                            "message": "same idempotency key as an earlier input, different posting: the first one is kept"}));
+                    }
+                    None => {
+                        seen.insert(p.idempotency_key.to_string(), postings.len());
+                        postings.push(p);
+                    }
+                },
+                Err(v) => {
+                    refused = true;
+                    report(err, error_json(&name, &found.path, &CoreError::Validation(v)));
+                }
+            }
+        }
+    }
+
+    let doc = PostingDocument { postings };
+    let text = serde_json::to_string_pretty(&doc).unwrap_or_else(|_| "{\"postings\":[]}".into());
+    if writeln!(out, "{text}").is_err() {
+        return exit::SETUP;
+    }
+    if refused {
+        exit::REFUSED
+    } else {
+        exit::OK
+    }
+}
+
+fn load_rules(path: &std::path::Path) -> Result<Rules, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
+    Rules::from_toml(&text).map_err(|e| e.to_string())
+}
+
+fn kind(doc: &Document) -> String {
+    match doc {
+        Document::Order(_) => "Order".into(),
+        Document::Payment(_) => "Payment".into(),
+        Document::Customer(_) => "Customer".into(),
+        Document::InventoryEntry(_) => "InventoryEntry".into(),
+        Document::Message(m) => m.kind().to_string(),
+        Document::Other(k) => k.clone(),
+    }
+}
+
+fn error_json(file: &str, path: &str, e: &CoreError) -> serde_json::Value {
+    match e {
+        CoreError::Validation(v) => json!({
+            "error": "validation", "file": file, "path": path,
+            "order": v.order, "order_id": v.order_id, "problems": v.problems, "message": v.to_string(),
+        }),
+        other => json!({"error": "parse", "file": file, "path": path, "message": other.to_string()}),
+    }
+}
+
+fn report(err: &mut dyn Write, value: serde_json::Value) {
+    // stderr is the user's terminal or a log: a failed write there has nowhere else to go.
+    let _ = writeln!(err, "{value}");
+}

@@ -1,0 +1,48 @@
+//! `ctvisma`: the local and ops command. Each subcommand lives in `commands/`; this file only
+//! parses arguments and dispatches, so tests can drive the same code in-process.
+
+pub mod commands;
+pub mod files;
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(name = "ctvisma", version, about = "commercetools → Visma: map, post and reconcile")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Map commercetools orders (resources, messages, SQS events; files or folders) to postings,
+    /// printed as one JSON document. Problems go to stderr as JSON lines; exit 1 if any.
+    Map(MapArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct MapArgs {
+    /// The posting rules file.
+    #[arg(long, default_value = "config/rules.toml")]
+    pub rules: PathBuf,
+    /// JSON files or folders of them.
+    #[arg(default_value = "events")]
+    pub paths: Vec<PathBuf>,
+}
+
+/// Exit codes: 0 all mapped, 1 some input refused (details on stderr), 2 unusable setup.
+pub mod exit {
+    pub const OK: i32 = 0;
+    pub const REFUSED: i32 = 1;
+    pub const SETUP: i32 = 2;
+}
+
+/// Runs a parsed command, writing the result to `out` and problems to `err`.
+pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
+    match cli.command {
+        Command::Map(args) => commands::map::run(&args, out, err),
+    }
+}

@@ -1,0 +1,25 @@
+//! ctvisma core: commercetools models, money, posting rules and the order → posting mapper.
+//!
+//! Pure by design: no I/O, no AWS, no clock. Every rule that decides a number lives here:
+//! - money and rounding: [`money`]
+//! - what commercetools sends: [`commercetools`], and how inputs are unwrapped: [`input`]
+//! - which entity, account and VAT code: [`rules`]
+//! - the invoice posting and its checks: [`mapper`]
+//! - the output document: [`posting`]; idempotency keys: [`keys`]
+//! - what can go wrong: [`validation`], [`error`]
+
+pub mod commercetools;
+pub mod error;
+pub mod input;
+pub mod keys;
+pub mod mapper;
+pub mod money;
+pub mod posting;
+pub mod rules;
+pub mod validation;
+
+pub use error::{Classify, CoreError, ErrorClass};
+pub use mapper::map_invoice;
+pub use posting::{Posting, PostingDocument, PostingLine, Role};
+pub use rules::Rules;
+pub use validation::{Problem, ValidationError};

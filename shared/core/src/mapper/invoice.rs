@@ -1,0 +1,382 @@
+//! The invoice posting of an order.
+//!
+//! Lines: `receivable` (debit) = `taxedPrice.totalGross` (or `totalPrice` without a taxedPrice);
+//! per item `revenue` / `shipping` / `gift_card` (credit) at the undiscounted net and a
+//! `discount` (debit) for its line discount; an order-total discount split across VAT rates by
+//! net; `vat` (credit) per rate = the order's `taxPortions`; and `rounding` only for what
+//! per-line nets and invoice-level VAT leave over (at most one minor unit per item). Anything
+//! larger means the order does not reconcile, and it is refused.
+
+use std::collections::BTreeMap;
+
+use chrono::DateTime;
+use rust_decimal::Decimal;
+
+use super::items::{items, Item};
+use super::split::split_proportionally;
+use crate::commercetools::order::Order;
+use crate::keys::IdempotencyKey;
+use crate::money::{fixed, minor_unit, percent_string};
+use crate::posting::{EventKind, Posting, PostingLine, Role};
+use crate::rules::{AccountCode, DiscountPosting, Entity, LineKind, Rules, VatRule};
+use crate::validation::{Problem, ValidationError};
+
+/// Maps an order to its invoice posting, or reports every problem of the order at once.
+pub fn map_invoice(order: &Order, rules: &Rules) -> Result<Posting, ValidationError> {
+    let mut problems = Vec::new();
+    let posting = build(order, rules, &mut problems);
+    match posting {
+        Some(p) if problems.is_empty() => Ok(p),
+        _ => Err(ValidationError {
+            order: order.display_ref().to_string(),
+            order_id: order.id.clone(),
+            problems,
+        }),
+    }
+}
+
+fn build(order: &Order, rules: &Rules, problems: &mut Vec<Problem>) -> Option<Posting> {
+    let currency = order.total_price.currency_code.as_str();
+    if currency.len() != 3 || !currency.bytes().all(|b| b.is_ascii_uppercase()) {
+        problems.push(Problem::new("currency", format!("{currency:?} is not an ISO 4217 currency code")).at("order", None));
+    }
+    let digits = order.total_price.cent_digits();
+    let items = items(order, digits, problems);
+
+    let store = order.store.as_ref().and_then(|s| s.key().or(s.id.as_deref()));
+    let Some((entity_id, _)) = rules.routing.route(store, order.routing_country(), currency) else {
+        problems.push(
+            Problem::new(
+                "entity",
+                format!(
+                    "no entity for store {:?}, country {:?}, currency {currency}",
+                    store.unwrap_or("-"),
+                    order.routing_country().unwrap_or("-")
+                ),
+            )
+            .at("order", None)
+            .rule("routing.by_store / routing.by_country / routing.by_currency"),
+        );
+        return None;
+    };
+    let Some(entity) = rules.entities.get(entity_id) else {
+        problems.push(Problem::new("entity", format!("entity {entity_id:?} is not defined")).rule(format!("entities.{entity_id}")));
+        return None;
+    };
+    let mut b = Builder { entity_id, entity, digits, problems, lines: Vec::new() };
+    let date = b.posting_date(order);
+
+    // Receivable: exactly what the customer owes.
+    let receivable = order.taxed_price.as_ref().map_or(&order.total_price, |t| &t.total_gross).amount();
+    let receivable_account = b.account(b.entity.accounts.receivable.as_ref(), "receivable", "accounts.receivable");
+    b.push(Role::Receivable, receivable_account, receivable, None, None, Some(format!("Order {}", order.display_ref())));
+
+    for item in &items {
+        b.item_lines(item);
+    }
+    b.order_discount(order, &items);
+    b.vat_lines(order, &items);
+    b.consistency(order, &items);
+    b.rounding(items.len());
+
+    let lines = std::mem::take(&mut b.lines);
+    Some(Posting {
+        event: EventKind::Invoice,
+        idempotency_key: IdempotencyKey::invoice(&order.id),
+        entity: entity_id.to_string(),
+        currency: currency.to_string(),
+        date: date?,
+        external_ref: order.display_ref().to_string(),
+        order_id: Some(order.id.clone()),
+        lines,
+    })
+}
+
+struct Builder<'r, 'p> {
+    entity_id: &'r str,
+    entity: &'r Entity,
+    digits: u32,
+    problems: &'p mut Vec<Problem>,
+    lines: Vec<PostingLine>,
+}
+
+impl<'r> Builder<'r, '_> {
+    fn unit(&self) -> Decimal {
+        minor_unit(self.digits)
+    }
+
+    fn rule_path(&self, rest: &str) -> String {
+        format!("entities.{}.{rest}", self.entity_id)
+    }
+
+    /// An account that must exist; records the problem and yields a placeholder when it does not.
+    fn account(&mut self, account: Option<&AccountCode>, field: &str, rule: &str) -> AccountCode {
+        account.cloned().unwrap_or_else(|| {
+            let rule = self.rule_path(rule);
+            self.problems.push(Problem::new("account", format!("no {field} account")).at("order", None).rule(rule));
+            AccountCode(String::new())
+        })
+    }
+
+    fn posting_date(&mut self, order: &Order) -> Option<String> {
+        let tz: chrono_tz::Tz = self.entity.time_zone.parse().ok()?;
+        let parsed = order.created_at.as_deref().map(DateTime::parse_from_rfc3339);
+        match parsed {
+            Some(Ok(t)) => Some(t.with_timezone(&tz).date_naive().format("%Y-%m-%d").to_string()),
+            Some(Err(e)) => {
+                self.problems.push(Problem::new("createdAt", format!("not an RFC 3339 time: {e}")).at("order", None));
+                None
+            }
+            None => {
+                self.problems.push(Problem::new("createdAt", "missing: the posting date comes from it").at("order", None));
+                None
+            }
+        }
+    }
+
+    fn push(
+        &mut self,
+        role: Role,
+        account: AccountCode,
+        amount: Decimal,
+        vat: Option<(&VatRule, Decimal)>,
+        sku: Option<&str>,
+        text: Option<String>,
+    ) {
+        // Zero lines carry no information for the ledger; the receivable always stays.
+        if amount.is_zero() && role != Role::Receivable {
+            return;
+        }
+        let amount = if amount.is_zero() { Decimal::ZERO } else { amount };
+        self.lines.push(PostingLine {
+            role,
+            account,
+            amount: fixed(amount, self.digits),
+            vat_code: vat.map(|(v, _)| v.code.clone()),
+            vat_rate: vat.map(|(_, r)| percent_string(r)),
+            sku: sku.map(str::to_string),
+            text,
+        });
+    }
+
+    /// The VAT rule of (tax country, rate); records the problem when there is none.
+    fn vat_rule(&mut self, country: &str, rate: Decimal, line: &str, sku: Option<&str>) -> Option<&'r VatRule> {
+        let percent = (rate * Decimal::ONE_HUNDRED).normalize();
+        let entity: &'r Entity = self.entity;
+        let found = entity.vat_rule(country, percent);
+        if found.is_none() {
+            let rule = self.rule_path(&format!("vat (country = {country:?}, rate = \"{}\")", percent_string(rate)));
+            // Per SKU every time (finance fixes products by SKU); otherwise once per missing rule.
+            if sku.is_none() && self.problems.iter().any(|p| p.rule.as_deref() == Some(rule.as_str())) {
+                return None;
+            }
+            self.problems.push(
+                Problem::new("vat_code", format!("no VAT code for tax country {country} at {} %", percent_string(rate)))
+                    .at(line, sku)
+                    .rule(rule),
+            );
+        }
+        found
+    }
+
+    fn item_lines(&mut self, item: &Item<'_>) {
+        let entity = self.entity;
+        let vat = self.vat_rule(&item.tax_country, item.rate, &item.label, item.sku);
+        let chosen = entity.line_account(self.entity_id, &item.line_ref, vat);
+        let account = chosen.account.clone().unwrap_or_else(|| {
+            self.problems.push(
+                Problem::new("account", format!("no {} account", kind_name(chosen.kind)))
+                    .at(&item.label, item.sku)
+                    .rule(chosen.rule.clone()),
+            );
+            AccountCode(String::new())
+        });
+        let role = match chosen.kind {
+            LineKind::Revenue => Role::Revenue,
+            LineKind::GiftCard => Role::GiftCard,
+            LineKind::Shipping => Role::Shipping,
+        };
+        let separate = entity.discounts == DiscountPosting::Separate;
+        let (revenue, discount) = if separate {
+            (item.undiscounted_net, item.undiscounted_net - item.net)
+        } else {
+            (item.net, Decimal::ZERO)
+        };
+        let vat = vat.map(|v| (v, item.rate));
+        let text = item.text.clone();
+        self.push(role, account, -revenue, vat, item.sku, text.clone());
+        if !discount.is_zero() {
+            let acc = self.account(entity.accounts.discount.as_ref(), "discount", "accounts.discount");
+            self.push(Role::Discount, acc, discount, vat, item.sku, text.map(|t| format!("Discount: {t}")));
+        }
+    }
+
+    /// A discount on the order total: its net is what the lines' nets exceed the order's net by,
+    /// split across (tax country, rate) groups in proportion to their net.
+    fn order_discount(&mut self, order: &Order, items: &[Item<'_>]) {
+        let Some(dot) = &order.discount_on_total_price else { return };
+        let order_net = order.taxed_price.as_ref().map_or(&order.total_price, |t| &t.total_net).amount();
+        let items_net: Decimal = items.iter().map(|i| i.net).sum();
+        let discount = items_net - order_net;
+        let stated = dot.discounted_amount.amount();
+        if discount.is_sign_negative() && !discount.is_zero() || discount > stated + self.unit() * Decimal::from(items.len().max(1)) {
+            self.problems.push(
+                Problem::new(
+                    "discountOnTotalPrice",
+                    format!("lines' net {items_net} less order net {order_net} = {discount} does not fit the discount of {stated}"),
+                )
+                .at("order", None),
+            );
+            return;
+        }
+        let groups = group_by_rate(items, |i| i.net);
+        let weights: Vec<Decimal> = groups.values().copied().collect();
+        let Some(shares) = split_proportionally(discount, &weights, self.digits) else {
+            self.problems.push(Problem::new("discountOnTotalPrice", "discount on an order without net to split it over").at("order", None));
+            return;
+        };
+        let account = self.account(self.entity.accounts.discount.as_ref(), "discount", "accounts.discount");
+        for (((country, rate), _), share) in groups.iter().zip(shares) {
+            let vat = self.vat_rule(country, rate.0, "order discount", None);
+            let vat = vat.map(|v| (v, rate.0));
+            let text = Some(format!("Order discount {} %", percent_string(rate.0)));
+            self.push(Role::Discount, account.clone(), share, vat, None, text);
+        }
+    }
+
+    /// VAT per rate from the order's tax portions; a rate shared by several tax countries is
+    /// split between them by their items' VAT.
+    fn vat_lines(&mut self, order: &Order, items: &[Item<'_>]) {
+        let Some(taxed) = &order.taxed_price else { return };
+        let mut portions: BTreeMap<RateKey, Decimal> = BTreeMap::new();
+        for p in &taxed.tax_portions {
+            *portions.entry(RateKey(p.rate.normalize())).or_default() += p.amount.amount();
+        }
+        let item_vat = group_by_rate(items, |i| i.tax());
+        for (rate, amount) in portions.into_iter().rev() {
+            if amount.is_zero() {
+                continue;
+            }
+            let countries: Vec<(&String, Decimal)> =
+                item_vat.iter().filter(|((_, r), _)| *r == rate).map(|((c, _), v)| (*c, *v)).collect();
+            let label = format!("VAT {} %", percent_string(rate.0));
+            if countries.is_empty() {
+                self.problems.push(
+                    Problem::new("taxPortions", format!("{label} of {amount} has no line taxed at that rate")).at("order", None),
+                );
+                continue;
+            }
+            let weights: Vec<Decimal> = countries.iter().map(|(_, v)| *v).collect();
+            let shares = split_proportionally(amount, &weights, self.digits)
+                .unwrap_or_else(|| std::iter::once(amount).chain(std::iter::repeat(Decimal::ZERO)).take(weights.len()).collect());
+            for ((country, _), share) in countries.into_iter().zip(shares) {
+                // Without a rule the problem is recorded and the line still counts, so that the
+                // balance check below reports only real differences.
+                let vat = self.vat_rule(country, rate.0, &label, None);
+                let account = match vat {
+                    Some(VatRule { account: Some(a), .. }) => a.clone(),
+                    Some(v) => {
+                        let rule = self.rule_path(&format!("vat (country = {:?}, rate = {:?}).account", v.country, v.rate));
+                        self.problems.push(Problem::new("account", "no output VAT account").at(&label, None).rule(rule));
+                        AccountCode(String::new())
+                    }
+                    None => AccountCode(String::new()),
+                };
+                self.push(Role::Vat, account, -share, vat.map(|v| (v, rate.0)), None, Some(label.clone()));
+            }
+        }
+    }
+
+    /// Refuses orders whose own totals disagree beyond rounding.
+    fn consistency(&mut self, order: &Order, items: &[Item<'_>]) {
+        let unit = self.unit();
+        for item in items {
+            if let Some(own) = item.own_portions {
+                if (own - item.tax()).abs() > unit {
+                    self.problems.push(
+                        Problem::new(
+                            "totals",
+                            format!("the line's taxPortions sum to {own} but gross − net is {}", item.tax()),
+                        )
+                        .at(&item.label, item.sku),
+                    );
+                }
+            }
+        }
+        let Some(taxed) = &order.taxed_price else {
+            for item in items.iter().filter(|i| !i.tax().is_zero()) {
+                self.problems.push(
+                    Problem::new("taxedPrice", format!("the order has no taxedPrice but this line carries {} tax", item.tax()))
+                        .at(&item.label, item.sku),
+                );
+            }
+            return;
+        };
+        if order.discount_on_total_price.is_some() {
+            return; // portions are computed after the total discount: no per-rate comparison
+        }
+        let mut by_rate: BTreeMap<RateKey, (Decimal, usize)> = BTreeMap::new();
+        for i in items {
+            let e = by_rate.entry(RateKey(i.rate)).or_default();
+            e.0 += i.tax();
+            e.1 += 1;
+        }
+        for p in &taxed.tax_portions {
+            let rate = RateKey(p.rate.normalize());
+            let (lines_vat, n) = by_rate.get(&rate).copied().unwrap_or_default();
+            let portion: Decimal =
+                taxed.tax_portions.iter().filter(|q| RateKey(q.rate.normalize()) == rate).map(|q| q.amount.amount()).sum();
+            if (portion - lines_vat).abs() > unit * Decimal::from(n.max(1)) {
+                self.problems.push(
+                    Problem::new(
+                        "totals",
+                        format!("taxPortions at {} % sum to {portion}, the lines' VAT to {lines_vat}", percent_string(rate.0)),
+                    )
+                    .at("order", None),
+                );
+            }
+        }
+    }
+
+    /// What is left after all lines goes to the rounding account, if it is within one minor
+    /// unit per item; beyond that the order does not reconcile.
+    fn rounding(&mut self, item_count: usize) {
+        let rest: Decimal = -self.lines.iter().map(|l| l.amount).sum::<Decimal>();
+        if rest.is_zero() {
+            return;
+        }
+        let limit = self.unit() * Decimal::from(item_count.max(1));
+        if rest.abs() > limit {
+            self.problems.push(
+                Problem::new(
+                    "totals",
+                    format!("receivable, lines and VAT differ by {rest}, more than rounding ({limit}): the order does not reconcile"),
+                )
+                .at("order", None),
+            );
+            return;
+        }
+        let acc = self.account(self.entity.accounts.rounding.as_ref(), "rounding", "accounts.rounding");
+        self.push(Role::Rounding, acc, rest, None, None, Some("Rounding".to_string()));
+    }
+}
+
+/// A normalised tax rate, ordered, usable as a map key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct RateKey(Decimal);
+
+fn group_by_rate<'i>(items: &'i [Item<'_>], amount: impl Fn(&Item<'_>) -> Decimal) -> BTreeMap<(&'i String, RateKey), Decimal> {
+    let mut groups = BTreeMap::new();
+    for i in items {
+        *groups.entry((&i.tax_country, RateKey(i.rate))).or_insert(Decimal::ZERO) += amount(i);
+    }
+    groups
+}
+
+fn kind_name(kind: LineKind) -> &'static str {
+    match kind {
+        LineKind::Revenue => "revenue",
+        LineKind::GiftCard => "gift_card",
+        LineKind::Shipping => "shipping",
+    }
+}

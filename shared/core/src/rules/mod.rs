@@ -1,0 +1,127 @@
+//! Posting rules: which legal entity an order belongs to, and which accounts and VAT codes its
+//! lines post to. Loaded from a TOML file (`config/rules.toml` is the complete example).
+//!
+//! Where each rule lives:
+//! - entity routing (store key → country → currency): [`routing`]
+//! - revenue / shipping / gift-card accounts per line: [`accounts`]
+//! - VAT code and VAT account by (entity, tax country, rate): [`vat`]
+
+pub mod accounts;
+pub mod routing;
+pub mod vat;
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+pub use accounts::{LineAccount, LineKind, LineRef};
+pub use vat::{VatRule, VatScope};
+
+/// A ledger account number as Visma and SIE know it ("1510", "3001").
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, serde::Serialize)]
+#[serde(transparent)]
+pub struct AccountCode(pub String);
+
+impl std::fmt::Display for AccountCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The whole rules file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rules {
+    #[serde(default)]
+    pub routing: routing::Routing,
+    pub entities: BTreeMap<String, Entity>,
+}
+
+/// Where an entity's postings go.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Target {
+    #[default]
+    Sie,
+    Eaccounting,
+    Vismanet,
+}
+
+/// How line discounts are posted.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DiscountPosting {
+    /// Revenue at the undiscounted net, plus a `discount` line for the difference (default).
+    #[default]
+    Separate,
+    /// Revenue at the discounted net only.
+    Net,
+}
+
+/// A legal entity: its own Visma company, currency, time zone, accounts and VAT codes.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Entity {
+    pub name: String,
+    /// The entity's home country (ISO 3166-1 alpha-2): decides what counts as "EU" and "foreign".
+    pub country: String,
+    pub base_currency: String,
+    /// IANA time zone, e.g. "Europe/Stockholm"; posting dates are local dates here.
+    pub time_zone: String,
+    #[serde(default)]
+    pub target: Target,
+    #[serde(default)]
+    pub discounts: DiscountPosting,
+    pub accounts: accounts::EntityAccounts,
+    #[serde(default)]
+    pub revenue: accounts::RevenueRules,
+    #[serde(default)]
+    pub shipping: accounts::ShippingRules,
+    #[serde(default)]
+    pub gift_cards: accounts::GiftCardRules,
+    #[serde(default)]
+    pub vat: Vec<VatRule>,
+}
+
+/// A problem in the rules file itself (not in an order).
+#[derive(Debug, thiserror::Error)]
+pub enum RulesError {
+    #[error("rules file is not valid TOML for the rules schema: {0}")]
+    Syntax(#[from] toml::de::Error),
+    #[error("rules file is inconsistent: {}", .0.join("; "))]
+    Inconsistent(Vec<String>),
+}
+
+impl Rules {
+    /// Parses and checks a rules file: every route names an existing entity, every time zone and
+    /// VAT rate parses.
+    pub fn from_toml(text: &str) -> Result<Self, RulesError> {
+        let rules: Rules = toml::from_str(text)?;
+        let problems = rules.self_check();
+        if problems.is_empty() {
+            Ok(rules)
+        } else {
+            Err(RulesError::Inconsistent(problems))
+        }
+    }
+
+    fn self_check(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        for (level, key, entity) in self.routing.routes() {
+            if !self.entities.contains_key(entity) {
+                problems.push(format!("routing.{level}.{key} names unknown entity {entity:?}"));
+            }
+        }
+        for (id, e) in &self.entities {
+            if e.time_zone.parse::<chrono_tz::Tz>().is_err() {
+                problems.push(format!("entities.{id}.time_zone {:?} is not an IANA zone", e.time_zone));
+            }
+            for (i, v) in e.vat.iter().enumerate() {
+                if v.rate().is_none() {
+                    problems.push(format!("entities.{id}.vat[{i}].rate {:?} is not a percent", v.rate));
+                }
+            }
+        }
+        problems
+    }
+}
