@@ -17,7 +17,10 @@ pub fn run(args: &MapArgs, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
     let rules = match load_rules(&args.rules) {
         Ok(r) => r,
         Err(message) => {
-            report(err, json!({"error": "rules", "file": args.rules.display().to_string(), "message": message}));
+            report(
+                err,
+                json!({"error": "rules", "file": args.rules.display().to_string(), "message": message}),
+            );
             return exit::SETUP;
         }
     };
@@ -30,7 +33,10 @@ pub fn run(args: &MapArgs, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
             Ok(f) => f,
             Err((dir, e)) => {
                 refused = true;
-                report(err, json!({"error": "io", "file": dir.display().to_string(), "message": e.to_string()}));
+                report(
+                    err,
+                    json!({"error": "io", "file": dir.display().to_string(), "message": e.to_string()}),
+                );
                 continue;
             }
         };
@@ -47,7 +53,10 @@ pub fn run(args: &MapArgs, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
             let order = match found.document.map(|d| (order_of(&d), d)) {
                 Ok((Some(Ok(order)), _)) => order,
                 Ok((None, doc)) => {
-                    report(err, json!({"notice": "skipped", "file": name, "path": found.path, "kind": kind(&doc), "reason": "not an order"}));
+                    report(
+                        err,
+                        json!({"notice": "skipped", "file": name, "path": found.path, "kind": kind(&doc), "reason": "not an order"}),
+                    );
                     continue;
                 }
                 Ok((Some(Err(e)), _)) | Err(e) => {
@@ -59,12 +68,18 @@ pub fn run(args: &MapArgs, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
             match map_invoice(&order, &rules) {
                 Ok(p) => match seen.get(p.idempotency_key.as_str()) {
                     Some(&i) if postings[i] == p => {
-                        report(err, json!({"notice": "duplicate", "file": name, "path": found.path, "idempotency_key": p.idempotency_key}));
+                        report(
+                            err,
+                            json!({"notice": "duplicate", "file": name, "path": found.path, "idempotency_key": p.idempotency_key}),
+                        );
                     }
                     Some(_) => {
                         refused = true;
-                        report(err, json!({"error": "conflict", "file": name, "path": found.path, "idempotency_key": p.idempotency_key,
-                            "message": "same idempotency key as an earlier input, different posting: the first one is kept"}));
+                        report(
+                            err,
+                            json!({"error": "conflict", "file": name, "path": found.path, "idempotency_key": p.idempotency_key,
+                            "message": "same idempotency key as an earlier input, different posting: the first one is kept"}),
+                        );
                     }
                     None => {
                         seen.insert(p.idempotency_key.to_string(), postings.len());

@@ -35,7 +35,10 @@ pub struct Found {
 pub fn documents_from_str(text: &str) -> Vec<Found> {
     match serde_json::from_str::<Value>(text) {
         Ok(v) => documents(v),
-        Err(e) => vec![Found { path: String::new(), document: Err(CoreError::Parse(e.to_string())) }],
+        Err(e) => vec![Found {
+            path: String::new(),
+            document: Err(CoreError::Parse(e.to_string())),
+        }],
     }
 }
 
@@ -51,7 +54,10 @@ const MAX_DEPTH: usize = 8;
 
 fn walk(value: Value, path: String, out: &mut Vec<Found>, depth: usize) {
     let fail = |out: &mut Vec<Found>, path: String, msg: String| {
-        out.push(Found { path, document: Err(CoreError::Parse(msg)) });
+        out.push(Found {
+            path,
+            document: Err(CoreError::Parse(msg)),
+        });
     };
     if depth > MAX_DEPTH {
         return fail(out, path, "wrappers nested too deeply".into());
@@ -59,7 +65,13 @@ fn walk(value: Value, path: String, out: &mut Vec<Found>, depth: usize) {
     let Value::Object(obj) = value else {
         return fail(out, path, "expected a JSON object".into());
     };
-    let join = |p: &str| if path.is_empty() { p.to_string() } else { format!("{path}.{p}") };
+    let join = |p: &str| {
+        if path.is_empty() {
+            p.to_string()
+        } else {
+            format!("{path}.{p}")
+        }
+    };
 
     // SQS Lambda event: each record's body is a JSON string.
     if let Some(Value::Array(records)) = obj.get("Records") {
@@ -76,7 +88,11 @@ fn walk(value: Value, path: String, out: &mut Vec<Found>, depth: usize) {
     // SNS notification delivered through SQS: the message is a JSON string.
     if obj.get("Type").and_then(Value::as_str) == Some("Notification") {
         let p = join("Message");
-        match obj.get("Message").and_then(Value::as_str).map(serde_json::from_str::<Value>) {
+        match obj
+            .get("Message")
+            .and_then(Value::as_str)
+            .map(serde_json::from_str::<Value>)
+        {
             Some(Ok(v)) => walk(v, p, out, depth + 1),
             Some(Err(e)) => fail(out, p, format!("SNS Message is not JSON: {e}")),
             None => fail(out, p, "SNS notification without a Message".into()),
@@ -103,7 +119,10 @@ fn walk(value: Value, path: String, out: &mut Vec<Found>, depth: usize) {
             return walk(obj.clone(), join("resource.obj"), out, depth + 1);
         }
     }
-    out.push(Found { document: classify(value), path });
+    out.push(Found {
+        document: classify(value),
+        path,
+    });
 }
 
 fn parse<T: serde::de::DeserializeOwned>(v: Value, what: &str) -> Result<T, CoreError> {
@@ -140,7 +159,11 @@ fn classify(v: Value) -> Result<Document, CoreError> {
     if has("email") && has("addresses") && has("id") {
         return parse(v, "customer").map(|c| Document::Customer(Box::new(c)));
     }
-    Ok(Document::Other(if kind.is_empty() { "unknown".to_string() } else { kind }))
+    Ok(Document::Other(if kind.is_empty() {
+        "unknown".to_string()
+    } else {
+        kind
+    }))
 }
 
 /// The order inside a document: a bare Order, or an OrderCreated / OrderImported message.

@@ -103,7 +103,11 @@ pub fn percent_string(rate: Decimal) -> String {
 
 /// Parses a percent such as "25" or "5.5" from the rules file into a normalised decimal percent.
 pub fn parse_percent(s: &str) -> Option<Decimal> {
-    s.trim().trim_end_matches('%').parse::<Decimal>().ok().map(|d| d.normalize())
+    s.trim()
+        .trim_end_matches('%')
+        .parse::<Decimal>()
+        .ok()
+        .map(|d| d.normalize())
 }
 
 #[cfg(test)]
@@ -116,8 +120,14 @@ mod tests {
 
     #[test]
     fn cent_precision_uses_fraction_digits_or_currency_default() {
-        assert_eq!(m(r#"{"currencyCode":"EUR","centAmount":2800}"#).amount().to_string(), "28.00");
-        assert_eq!(m(r#"{"currencyCode":"JPY","centAmount":1200}"#).amount().to_string(), "1200");
+        assert_eq!(
+            m(r#"{"currencyCode":"EUR","centAmount":2800}"#).amount().to_string(),
+            "28.00"
+        );
+        assert_eq!(
+            m(r#"{"currencyCode":"JPY","centAmount":1200}"#).amount().to_string(),
+            "1200"
+        );
         assert_eq!(
             m(r#"{"type":"centPrecision","currencyCode":"KWD","centAmount":1234,"fractionDigits":3}"#)
                 .amount()
@@ -128,7 +138,9 @@ mod tests {
 
     #[test]
     fn high_precision_keeps_both_amounts() {
-        let hp = m(r#"{"type":"highPrecision","currencyCode":"EUR","centAmount":1,"preciseAmount":123456,"fractionDigits":7}"#);
+        let hp = m(
+            r#"{"type":"highPrecision","currencyCode":"EUR","centAmount":1,"preciseAmount":123456,"fractionDigits":7}"#,
+        );
         assert_eq!(hp.amount().to_string(), "0.01");
         assert_eq!(hp.precise().to_string(), "0.0123456");
         assert!(hp.is_high_precision());
@@ -139,8 +151,14 @@ mod tests {
         assert_eq!(round_half_even(Decimal::new(125, 3), 2).to_string(), "0.12");
         assert_eq!(round_half_even(Decimal::new(135, 3), 2).to_string(), "0.14");
         assert_eq!(round_half_even(Decimal::new(5, 0), 2).to_string(), "5.00");
-        assert_eq!(round_with_mode(Decimal::new(125, 3), 2, Some("HalfUp")).to_string(), "0.13");
-        assert_eq!(round_with_mode(Decimal::new(125, 3), 2, Some("HalfDown")).to_string(), "0.12");
+        assert_eq!(
+            round_with_mode(Decimal::new(125, 3), 2, Some("HalfUp")).to_string(),
+            "0.13"
+        );
+        assert_eq!(
+            round_with_mode(Decimal::new(125, 3), 2, Some("HalfDown")).to_string(),
+            "0.12"
+        );
     }
 
     #[test]
@@ -148,7 +166,10 @@ mod tests {
         assert_eq!(percent_string("0.25".parse().unwrap()), "25");
         assert_eq!(percent_string("0.055".parse().unwrap()), "5.5");
         assert_eq!(percent_string("0".parse().unwrap()), "0");
-        assert_eq!(percent_string("0.14923475685028115".parse().unwrap()), "14.923475685028115");
+        assert_eq!(
+            percent_string("0.14923475685028115".parse().unwrap()),
+            "14.923475685028115"
+        );
         assert_eq!(parse_percent("12.0"), Some(Decimal::new(12, 0)));
     }
 }

@@ -20,7 +20,13 @@ pub struct Problem {
 
 impl Problem {
     pub fn new(field: &str, message: impl Into<String>) -> Self {
-        Self { field: field.into(), line: None, sku: None, rule: None, message: message.into() }
+        Self {
+            field: field.into(),
+            line: None,
+            sku: None,
+            rule: None,
+            message: message.into(),
+        }
     }
 
     pub fn at(mut self, line: &str, sku: Option<&str>) -> Self {

@@ -25,9 +25,7 @@ pub struct Reference {
 impl Reference {
     /// `key` of the reference or of its expanded object.
     pub fn key(&self) -> Option<&str> {
-        self.key
-            .as_deref()
-            .or_else(|| self.obj.as_ref()?.get("key")?.as_str())
+        self.key.as_deref().or_else(|| self.obj.as_ref()?.get("key")?.as_str())
     }
 
     /// Every identifier a rule may name: id, key and (for expanded objects) the object's key.
@@ -156,7 +154,9 @@ pub struct Address {
 impl std::fmt::Debug for Address {
     // Debug output may end up in a log line: show only what is not personal.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Address").field("country", &self.country).finish_non_exhaustive()
+        f.debug_struct("Address")
+            .field("country", &self.country)
+            .finish_non_exhaustive()
     }
 }
 
@@ -176,8 +176,7 @@ mod tests {
 
     #[test]
     fn float_rates_become_their_shortest_decimal_text() {
-        let t: TaxRate =
-            serde_json::from_str(r#"{"amount":0.14923475685028115,"includedInPrice":false}"#).unwrap();
+        let t: TaxRate = serde_json::from_str(r#"{"amount":0.14923475685028115,"includedInPrice":false}"#).unwrap();
         assert_eq!(t.amount.to_string(), "0.14923475685028115");
         let t: TaxRate = serde_json::from_str(r#"{"amount":0,"country":"US"}"#).unwrap();
         assert!(t.amount.is_zero());

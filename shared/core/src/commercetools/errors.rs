@@ -42,6 +42,9 @@ impl ErrorResponse {
 
     /// The version a ConcurrentModification error reports, if any.
     pub fn current_version(&self) -> Option<u64> {
-        self.api_errors().iter().find(|e| e.code == "ConcurrentModification")?.current_version
+        self.api_errors()
+            .iter()
+            .find(|e| e.code == "ConcurrentModification")?
+            .current_version
     }
 }

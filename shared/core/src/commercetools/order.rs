@@ -91,9 +91,12 @@ impl Order {
 
     /// Every shipping of the order: the single `shippingInfo`, or each entry of `shipping`.
     pub fn shippings(&self) -> Vec<(Option<&str>, &ShippingInfo)> {
-        let mut all: Vec<(Option<&str>, &ShippingInfo)> =
-            self.shipping_info.iter().map(|s| (None, s)).collect();
-        all.extend(self.shipping.iter().map(|s| (s.shipping_key.as_deref(), &s.shipping_info)));
+        let mut all: Vec<(Option<&str>, &ShippingInfo)> = self.shipping_info.iter().map(|s| (None, s)).collect();
+        all.extend(
+            self.shipping
+                .iter()
+                .map(|s| (s.shipping_key.as_deref(), &s.shipping_info)),
+        );
         all
     }
 }
@@ -101,6 +104,8 @@ impl Order {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct LineItem {
+    /// Always set on orders; absent only in cart fragments.
+    #[serde(default)]
     pub id: String,
     #[serde(default)]
     pub product_id: Option<String>,
@@ -203,6 +208,7 @@ pub type TaxedItemPrice = TaxedPrice;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CustomLineItem {
+    #[serde(default)]
     pub id: String,
     #[serde(default)]
     pub name: LocalizedString,

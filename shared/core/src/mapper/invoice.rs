@@ -38,7 +38,8 @@ pub fn map_invoice(order: &Order, rules: &Rules) -> Result<Posting, ValidationEr
 fn build(order: &Order, rules: &Rules, problems: &mut Vec<Problem>) -> Option<Posting> {
     let currency = order.total_price.currency_code.as_str();
     if currency.len() != 3 || !currency.bytes().all(|b| b.is_ascii_uppercase()) {
-        problems.push(Problem::new("currency", format!("{currency:?} is not an ISO 4217 currency code")).at("order", None));
+        problems
+            .push(Problem::new("currency", format!("{currency:?} is not an ISO 4217 currency code")).at("order", None));
     }
     let digits = order.total_price.cent_digits();
     let items = items(order, digits, problems);
@@ -60,16 +61,40 @@ fn build(order: &Order, rules: &Rules, problems: &mut Vec<Problem>) -> Option<Po
         return None;
     };
     let Some(entity) = rules.entities.get(entity_id) else {
-        problems.push(Problem::new("entity", format!("entity {entity_id:?} is not defined")).rule(format!("entities.{entity_id}")));
+        problems.push(
+            Problem::new("entity", format!("entity {entity_id:?} is not defined"))
+                .rule(format!("entities.{entity_id}")),
+        );
         return None;
     };
-    let mut b = Builder { entity_id, entity, digits, problems, lines: Vec::new() };
+    let mut b = Builder {
+        entity_id,
+        entity,
+        digits,
+        problems,
+        lines: Vec::new(),
+    };
     let date = b.posting_date(order);
 
     // Receivable: exactly what the customer owes.
-    let receivable = order.taxed_price.as_ref().map_or(&order.total_price, |t| &t.total_gross).amount();
-    let receivable_account = b.account(b.entity.accounts.receivable.as_ref(), "receivable", "accounts.receivable");
-    b.push(Role::Receivable, receivable_account, receivable, None, None, Some(format!("Order {}", order.display_ref())));
+    let receivable = order
+        .taxed_price
+        .as_ref()
+        .map_or(&order.total_price, |t| &t.total_gross)
+        .amount();
+    let receivable_account = b.account(
+        b.entity.accounts.receivable.as_ref(),
+        "receivable",
+        "accounts.receivable",
+    );
+    b.push(
+        Role::Receivable,
+        receivable_account,
+        receivable,
+        None,
+        None,
+        Some(format!("Order {}", order.display_ref())),
+    );
 
     for item in &items {
         b.item_lines(item);
@@ -113,7 +138,11 @@ impl<'r> Builder<'r, '_> {
     fn account(&mut self, account: Option<&AccountCode>, field: &str, rule: &str) -> AccountCode {
         account.cloned().unwrap_or_else(|| {
             let rule = self.rule_path(rule);
-            self.problems.push(Problem::new("account", format!("no {field} account")).at("order", None).rule(rule));
+            self.problems.push(
+                Problem::new("account", format!("no {field} account"))
+                    .at("order", None)
+                    .rule(rule),
+            );
             AccountCode(String::new())
         })
     }
@@ -124,11 +153,13 @@ impl<'r> Builder<'r, '_> {
         match parsed {
             Some(Ok(t)) => Some(t.with_timezone(&tz).date_naive().format("%Y-%m-%d").to_string()),
             Some(Err(e)) => {
-                self.problems.push(Problem::new("createdAt", format!("not an RFC 3339 time: {e}")).at("order", None));
+                self.problems
+                    .push(Problem::new("createdAt", format!("not an RFC 3339 time: {e}")).at("order", None));
                 None
             }
             None => {
-                self.problems.push(Problem::new("createdAt", "missing: the posting date comes from it").at("order", None));
+                self.problems
+                    .push(Problem::new("createdAt", "missing: the posting date comes from it").at("order", None));
                 None
             }
         }
@@ -165,15 +196,21 @@ impl<'r> Builder<'r, '_> {
         let entity: &'r Entity = self.entity;
         let found = entity.vat_rule(country, percent);
         if found.is_none() {
-            let rule = self.rule_path(&format!("vat (country = {country:?}, rate = \"{}\")", percent_string(rate)));
+            let rule = self.rule_path(&format!(
+                "vat (country = {country:?}, rate = \"{}\")",
+                percent_string(rate)
+            ));
             // Per SKU every time (finance fixes products by SKU); otherwise once per missing rule.
             if sku.is_none() && self.problems.iter().any(|p| p.rule.as_deref() == Some(rule.as_str())) {
                 return None;
             }
             self.problems.push(
-                Problem::new("vat_code", format!("no VAT code for tax country {country} at {} %", percent_string(rate)))
-                    .at(line, sku)
-                    .rule(rule),
+                Problem::new(
+                    "vat_code",
+                    format!("no VAT code for tax country {country} at {} %", percent_string(rate)),
+                )
+                .at(line, sku)
+                .rule(rule),
             );
         }
         found
@@ -207,19 +244,34 @@ impl<'r> Builder<'r, '_> {
         self.push(role, account, -revenue, vat, item.sku, text.clone());
         if !discount.is_zero() {
             let acc = self.account(entity.accounts.discount.as_ref(), "discount", "accounts.discount");
-            self.push(Role::Discount, acc, discount, vat, item.sku, text.map(|t| format!("Discount: {t}")));
+            self.push(
+                Role::Discount,
+                acc,
+                discount,
+                vat,
+                item.sku,
+                text.map(|t| format!("Discount: {t}")),
+            );
         }
     }
 
     /// A discount on the order total: its net is what the lines' nets exceed the order's net by,
     /// split across (tax country, rate) groups in proportion to their net.
     fn order_discount(&mut self, order: &Order, items: &[Item<'_>]) {
-        let Some(dot) = &order.discount_on_total_price else { return };
-        let order_net = order.taxed_price.as_ref().map_or(&order.total_price, |t| &t.total_net).amount();
+        let Some(dot) = &order.discount_on_total_price else {
+            return;
+        };
+        let order_net = order
+            .taxed_price
+            .as_ref()
+            .map_or(&order.total_price, |t| &t.total_net)
+            .amount();
         let items_net: Decimal = items.iter().map(|i| i.net).sum();
         let discount = items_net - order_net;
         let stated = dot.discounted_amount.amount();
-        if discount.is_sign_negative() && !discount.is_zero() || discount > stated + self.unit() * Decimal::from(items.len().max(1)) {
+        if discount.is_sign_negative() && !discount.is_zero()
+            || discount > stated + self.unit() * Decimal::from(items.len().max(1))
+        {
             self.problems.push(
                 Problem::new(
                     "discountOnTotalPrice",
@@ -232,7 +284,13 @@ impl<'r> Builder<'r, '_> {
         let groups = group_by_rate(items, |i| i.net);
         let weights: Vec<Decimal> = groups.values().copied().collect();
         let Some(shares) = split_proportionally(discount, &weights, self.digits) else {
-            self.problems.push(Problem::new("discountOnTotalPrice", "discount on an order without net to split it over").at("order", None));
+            self.problems.push(
+                Problem::new(
+                    "discountOnTotalPrice",
+                    "discount on an order without net to split it over",
+                )
+                .at("order", None),
+            );
             return;
         };
         let account = self.account(self.entity.accounts.discount.as_ref(), "discount", "accounts.discount");
@@ -257,18 +315,29 @@ impl<'r> Builder<'r, '_> {
             if amount.is_zero() {
                 continue;
             }
-            let countries: Vec<(&String, Decimal)> =
-                item_vat.iter().filter(|((_, r), _)| *r == rate).map(|((c, _), v)| (*c, *v)).collect();
+            let countries: Vec<(&String, Decimal)> = item_vat
+                .iter()
+                .filter(|((_, r), _)| *r == rate)
+                .map(|((c, _), v)| (*c, *v))
+                .collect();
             let label = format!("VAT {} %", percent_string(rate.0));
             if countries.is_empty() {
                 self.problems.push(
-                    Problem::new("taxPortions", format!("{label} of {amount} has no line taxed at that rate")).at("order", None),
+                    Problem::new(
+                        "taxPortions",
+                        format!("{label} of {amount} has no line taxed at that rate"),
+                    )
+                    .at("order", None),
                 );
                 continue;
             }
             let weights: Vec<Decimal> = countries.iter().map(|(_, v)| *v).collect();
-            let shares = split_proportionally(amount, &weights, self.digits)
-                .unwrap_or_else(|| std::iter::once(amount).chain(std::iter::repeat(Decimal::ZERO)).take(weights.len()).collect());
+            let shares = split_proportionally(amount, &weights, self.digits).unwrap_or_else(|| {
+                std::iter::once(amount)
+                    .chain(std::iter::repeat(Decimal::ZERO))
+                    .take(weights.len())
+                    .collect()
+            });
             for ((country, _), share) in countries.into_iter().zip(shares) {
                 // Without a rule the problem is recorded and the line still counts, so that the
                 // balance check below reports only real differences.
@@ -276,13 +345,25 @@ impl<'r> Builder<'r, '_> {
                 let account = match vat {
                     Some(VatRule { account: Some(a), .. }) => a.clone(),
                     Some(v) => {
-                        let rule = self.rule_path(&format!("vat (country = {:?}, rate = {:?}).account", v.country, v.rate));
-                        self.problems.push(Problem::new("account", "no output VAT account").at(&label, None).rule(rule));
+                        let rule =
+                            self.rule_path(&format!("vat (country = {:?}, rate = {:?}).account", v.country, v.rate));
+                        self.problems.push(
+                            Problem::new("account", "no output VAT account")
+                                .at(&label, None)
+                                .rule(rule),
+                        );
                         AccountCode(String::new())
                     }
                     None => AccountCode(String::new()),
                 };
-                self.push(Role::Vat, account, -share, vat.map(|v| (v, rate.0)), None, Some(label.clone()));
+                self.push(
+                    Role::Vat,
+                    account,
+                    -share,
+                    vat.map(|v| (v, rate.0)),
+                    None,
+                    Some(label.clone()),
+                );
             }
         }
     }
@@ -306,8 +387,11 @@ impl<'r> Builder<'r, '_> {
         let Some(taxed) = &order.taxed_price else {
             for item in items.iter().filter(|i| !i.tax().is_zero()) {
                 self.problems.push(
-                    Problem::new("taxedPrice", format!("the order has no taxedPrice but this line carries {} tax", item.tax()))
-                        .at(&item.label, item.sku),
+                    Problem::new(
+                        "taxedPrice",
+                        format!("the order has no taxedPrice but this line carries {} tax", item.tax()),
+                    )
+                    .at(&item.label, item.sku),
                 );
             }
             return;
@@ -324,13 +408,20 @@ impl<'r> Builder<'r, '_> {
         for p in &taxed.tax_portions {
             let rate = RateKey(p.rate.normalize());
             let (lines_vat, n) = by_rate.get(&rate).copied().unwrap_or_default();
-            let portion: Decimal =
-                taxed.tax_portions.iter().filter(|q| RateKey(q.rate.normalize()) == rate).map(|q| q.amount.amount()).sum();
+            let portion: Decimal = taxed
+                .tax_portions
+                .iter()
+                .filter(|q| RateKey(q.rate.normalize()) == rate)
+                .map(|q| q.amount.amount())
+                .sum();
             if (portion - lines_vat).abs() > unit * Decimal::from(n.max(1)) {
                 self.problems.push(
                     Problem::new(
                         "totals",
-                        format!("taxPortions at {} % sum to {portion}, the lines' VAT to {lines_vat}", percent_string(rate.0)),
+                        format!(
+                            "taxPortions at {} % sum to {portion}, the lines' VAT to {lines_vat}",
+                            percent_string(rate.0)
+                        ),
                     )
                     .at("order", None),
                 );
@@ -365,7 +456,10 @@ impl<'r> Builder<'r, '_> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 struct RateKey(Decimal);
 
-fn group_by_rate<'i>(items: &'i [Item<'_>], amount: impl Fn(&Item<'_>) -> Decimal) -> BTreeMap<(&'i String, RateKey), Decimal> {
+fn group_by_rate<'i>(
+    items: &'i [Item<'_>],
+    amount: impl Fn(&Item<'_>) -> Decimal,
+) -> BTreeMap<(&'i String, RateKey), Decimal> {
     let mut groups = BTreeMap::new();
     for i in items {
         *groups.entry((&i.tax_country, RateKey(i.rate))).or_insert(Decimal::ZERO) += amount(i);

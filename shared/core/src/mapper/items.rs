@@ -100,7 +100,9 @@ pub fn items<'a>(order: &'a Order, digits: u32, problems: &mut Vec<Problem>) -> 
             tax_category: cli.tax_category.iter().flat_map(|r| r.identifiers()).collect(),
             ..Default::default()
         };
-        let text = localized(&cli.name, locale).map(str::to_string).or_else(|| cli.slug.clone());
+        let text = localized(&cli.name, locale)
+            .map(str::to_string)
+            .or_else(|| cli.slug.clone());
         let amounts = Amounts {
             unit: &cli.money,
             quantity: cli.quantity,
@@ -137,7 +139,14 @@ pub fn items<'a>(order: &'a Order, digits: u32, problems: &mut Vec<Problem>) -> 
             tax_rate: si.tax_rate.as_ref(),
             taxed: si.taxed_price.as_ref(),
         };
-        out.extend(ctx.item(label, None, si.shipping_method_name.clone(), line_ref, amounts, problems));
+        out.extend(ctx.item(
+            label,
+            None,
+            si.shipping_method_name.clone(),
+            line_ref,
+            amounts,
+            problems,
+        ));
     }
     out
 }
@@ -177,7 +186,10 @@ impl Ctx<'_> {
                     .iter()
                     .map(|g| g.discounted_price.value.precise() * Decimal::from(g.quantity))
                     .sum();
-                round_half_even(discounted + a.unit.precise() * Decimal::from(a.quantity - grouped), digits)
+                round_half_even(
+                    discounted + a.unit.precise() * Decimal::from(a.quantity - grouped),
+                    digits,
+                )
             }
         };
 
@@ -185,15 +197,16 @@ impl Ctx<'_> {
             Some(t) => (
                 t.amount,
                 t.included_in_price,
-                t.country.clone().or_else(|| self.order.routing_country().map(str::to_string)),
+                t.country
+                    .clone()
+                    .or_else(|| self.order.routing_country().map(str::to_string)),
             ),
             None if self.tax_disabled || a.taxed.is_some_and(|t| t.total_net == t.total_gross) => {
                 (Decimal::ZERO, false, self.order.routing_country().map(str::to_string))
             }
             None => {
                 problems.push(
-                    Problem::new("tax_rate", "no taxRate: the order's tax calculation is incomplete")
-                        .at(&label, sku),
+                    Problem::new("tax_rate", "no taxRate: the order's tax calculation is incomplete").at(&label, sku),
                 );
                 return None;
             }
@@ -215,7 +228,11 @@ impl Ctx<'_> {
             None if included => (to_net(total), total),
             None => (total, total + round_with_mode(total * rate, digits, self.mode)),
         };
-        let undiscounted_net = if undiscounted == total { net } else { to_net(undiscounted).max(net) };
+        let undiscounted_net = if undiscounted == total {
+            net
+        } else {
+            to_net(undiscounted).max(net)
+        };
         let own_portions = a
             .taxed
             .filter(|t| !t.tax_portions.is_empty())

@@ -13,7 +13,11 @@ pub fn split_proportionally(total: Decimal, weights: &[Decimal], digits: u32) ->
     let unit = minor_unit(digits);
     let sum: Decimal = weights.iter().sum();
     if weights.is_empty() || sum.is_zero() {
-        return if total.is_zero() { Some(vec![Decimal::ZERO; weights.len()]) } else { None };
+        return if total.is_zero() {
+            Some(vec![Decimal::ZERO; weights.len()])
+        } else {
+            None
+        };
     }
     let units = (total / unit).round();
     let exact: Vec<Decimal> = weights.iter().map(|w| units * *w / sum).collect();
@@ -27,7 +31,12 @@ pub fn split_proportionally(total: Decimal, weights: &[Decimal], digits: u32) ->
     for &i in order.iter().cycle().take(left.unsigned_abs() as usize) {
         shares[i] += Decimal::from(left.signum());
     }
-    Some(shares.into_iter().map(|s| crate::money::fixed(s * unit, digits)).collect())
+    Some(
+        shares
+            .into_iter()
+            .map(|s| crate::money::fixed(s * unit, digits))
+            .collect(),
+    )
 }
 
 #[cfg(test)]

@@ -109,7 +109,11 @@ impl Entity {
         if line.is_shipping {
             for m in &line.shipping_method {
                 if let Some(a) = self.shipping.by_method.get(*m) {
-                    return at(LineKind::Shipping, Some(a), format!("entities.{entity_id}.shipping.by_method.{m}"));
+                    return at(
+                        LineKind::Shipping,
+                        Some(a),
+                        format!("entities.{entity_id}.shipping.by_method.{m}"),
+                    );
                 }
             }
             return at(
@@ -127,9 +131,16 @@ impl Entity {
         }
         let r = &self.revenue;
         if let Some((s, a)) = line.sku.and_then(|s| r.by_sku.get_key_value(s)) {
-            return at(LineKind::Revenue, Some(a), format!("entities.{entity_id}.revenue.by_sku.{s}"));
+            return at(
+                LineKind::Revenue,
+                Some(a),
+                format!("entities.{entity_id}.revenue.by_sku.{s}"),
+            );
         }
-        if let Some((s, a)) = line.custom_line_item_slug.and_then(|s| r.by_custom_line_item_slug.get_key_value(s)) {
+        if let Some((s, a)) = line
+            .custom_line_item_slug
+            .and_then(|s| r.by_custom_line_item_slug.get_key_value(s))
+        {
             return at(
                 LineKind::Revenue,
                 Some(a),
@@ -138,19 +149,30 @@ impl Entity {
         }
         for p in &line.product_type {
             if let Some(a) = r.by_product_type.get(*p) {
-                return at(LineKind::Revenue, Some(a), format!("entities.{entity_id}.revenue.by_product_type.{p}"));
+                return at(
+                    LineKind::Revenue,
+                    Some(a),
+                    format!("entities.{entity_id}.revenue.by_product_type.{p}"),
+                );
             }
         }
         for t in &line.tax_category {
             if let Some(a) = r.by_tax_category.get(*t) {
-                return at(LineKind::Revenue, Some(a), format!("entities.{entity_id}.revenue.by_tax_category.{t}"));
+                return at(
+                    LineKind::Revenue,
+                    Some(a),
+                    format!("entities.{entity_id}.revenue.by_tax_category.{t}"),
+                );
             }
         }
         if let Some(v) = vat.filter(|v| v.revenue_account.is_some()) {
             return at(
                 LineKind::Revenue,
                 v.revenue_account.as_ref(),
-                format!("entities.{entity_id}.vat[country={}, rate={}].revenue_account", v.country, v.rate),
+                format!(
+                    "entities.{entity_id}.vat[country={}, rate={}].revenue_account",
+                    v.country, v.rate
+                ),
             );
         }
         at(

@@ -26,12 +26,7 @@ pub enum RouteLevel {
 
 impl Routing {
     /// The entity id for an order's store key, country and currency.
-    pub fn route(
-        &self,
-        store: Option<&str>,
-        country: Option<&str>,
-        currency: &str,
-    ) -> Option<(&str, RouteLevel)> {
+    pub fn route(&self, store: Option<&str>, country: Option<&str>, currency: &str) -> Option<(&str, RouteLevel)> {
         fn hit<'m>(map: &'m BTreeMap<String, String>, key: Option<&str>) -> Option<&'m str> {
             key.and_then(|k| map.get(k)).map(String::as_str)
         }
@@ -46,8 +41,16 @@ impl Routing {
         self.by_store
             .iter()
             .map(|(k, v)| ("by_store", k.as_str(), v.as_str()))
-            .chain(self.by_country.iter().map(|(k, v)| ("by_country", k.as_str(), v.as_str())))
-            .chain(self.by_currency.iter().map(|(k, v)| ("by_currency", k.as_str(), v.as_str())))
+            .chain(
+                self.by_country
+                    .iter()
+                    .map(|(k, v)| ("by_country", k.as_str(), v.as_str())),
+            )
+            .chain(
+                self.by_currency
+                    .iter()
+                    .map(|(k, v)| ("by_currency", k.as_str(), v.as_str())),
+            )
     }
 }
 
@@ -59,16 +62,25 @@ mod tests {
         Routing {
             by_store: [("se-webshop".to_string(), "SE".to_string())].into(),
             by_country: [("DE".to_string(), "DE".to_string())].into(),
-            by_currency: [("NOK".to_string(), "NO".to_string()), ("EUR".to_string(), "DE".to_string())]
-                .into(),
+            by_currency: [
+                ("NOK".to_string(), "NO".to_string()),
+                ("EUR".to_string(), "DE".to_string()),
+            ]
+            .into(),
         }
     }
 
     #[test]
     fn store_beats_country_beats_currency() {
         let r = routing();
-        assert_eq!(r.route(Some("se-webshop"), Some("DE"), "NOK"), Some(("SE", RouteLevel::Store)));
-        assert_eq!(r.route(Some("unknown"), Some("DE"), "NOK"), Some(("DE", RouteLevel::Country)));
+        assert_eq!(
+            r.route(Some("se-webshop"), Some("DE"), "NOK"),
+            Some(("SE", RouteLevel::Store))
+        );
+        assert_eq!(
+            r.route(Some("unknown"), Some("DE"), "NOK"),
+            Some(("DE", RouteLevel::Country))
+        );
         assert_eq!(r.route(None, Some("FR"), "NOK"), Some(("NO", RouteLevel::Currency)));
         assert_eq!(r.route(None, Some("FR"), "JPY"), None);
     }

@@ -11,8 +11,8 @@ use crate::money::parse_percent;
 
 /// EU member states (ISO 3166-1 alpha-2; Greece as GR, as commercetools sends it).
 pub const EU_MEMBERS: [&str; 27] = [
-    "AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "GR", "HR", "HU", "IE", "IT", "LT",
-    "LU", "LV", "MT", "NL", "PL", "PT", "RO", "SE", "SI", "SK",
+    "AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "GR", "HR", "HU", "IE", "IT", "LT", "LU", "LV",
+    "MT", "NL", "PL", "PT", "RO", "SE", "SI", "SK",
 ];
 
 pub fn is_eu(country: &str) -> bool {
@@ -107,6 +107,9 @@ mod tests {
         assert_eq!(code("US", 0), Some("EXP"));
         assert_eq!(code("NO", 0), Some("NO0"), "an exact country beats non-EU");
         assert_eq!(code("SE", 0), None, "domestic 0 % is not an export");
-        assert_eq!(se.vat_rule("SE", "25.0".parse().unwrap()).map(|v| v.code.as_str()), Some("MP1"));
+        assert_eq!(
+            se.vat_rule("SE", "25.0".parse().unwrap()).map(|v| v.code.as_str()),
+            Some("MP1")
+        );
     }
 }
