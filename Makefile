@@ -35,7 +35,8 @@ test: setup test-data test-unit check-postings ## run every test (what CI runs)
 test-unit: ## cargo tests: core unit + property tests, fixture corpus, CLI
 	cargo test --workspace --no-fail-fast
 
-test-data: ## sample orders are internally consistent; events/ are generated from them
+test-data: ## sample orders add up as commercetools computes; orders and events/ are up to date
+	python3 tools/build_sample_orders.py --check
 	python3 tools/verify_orders.py tests/data/orders/*.json
 	python3 tools/make_events.py --check
 

@@ -297,3 +297,95 @@ fn unusable_rules_are_a_setup_error() {
         .unwrap()
         .contains(r#"unknown entity "NOPE""#));
 }
+
+/// Maps one sample order and returns its single posting.
+fn posting_of(sample: &str) -> Value {
+    let out = ctvisma()
+        .args(["map", "--rules", "config/rules.toml"])
+        .arg(repo().join("tests/data/orders").join(sample))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    doc["postings"][0].clone()
+}
+
+fn lines_of<'a>(posting: &'a Value, role: &str) -> Vec<(&'a str, &'a str, &'a str)> {
+    posting["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|l| l["role"] == role)
+        .map(|l| {
+            (
+                l["account"].as_str().unwrap(),
+                l["amount"].as_str().unwrap(),
+                l["vat_code"].as_str().unwrap_or(""),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn sample_orders_post_what_the_swedish_ledger_expects() {
+    // 23:30 UTC on the 23rd is the 24th in Stockholm: the posting date is the entity's local date.
+    let p = posting_of("se-sek-mixed-rates.json");
+    assert_eq!(p["entity"], "SE");
+    assert_eq!(p["date"], "2026-11-24");
+    assert_eq!(lines_of(&p, "receivable"), [("1510", "993.00", "")]);
+    assert_eq!(
+        lines_of(&p, "vat"),
+        [
+            ("2611", "-109.40", "MP1"),
+            ("2621", "-26.46", "MP2"),
+            ("2631", "-11.26", "MP3")
+        ]
+    );
+    // Coffee: 3 × 89.00 list, one unit at 69.00; revenue at list net, the discount on its own account.
+    assert_eq!(lines_of(&p, "discount"), [("3730", "17.85", "MP2")]);
+
+    let gift = posting_of("se-sek-gift-card.json");
+    assert_eq!(lines_of(&gift, "gift_card"), [("2421", "-500.00", "MF")]);
+
+    let export = posting_of("se-sek-export-us.json");
+    assert_eq!(lines_of(&export, "revenue"), [("3105", "-398.00", "EXP")]);
+    assert!(lines_of(&export, "vat").is_empty());
+
+    let free = posting_of("se-sek-zero-total.json");
+    assert_eq!(lines_of(&free, "receivable"), [("1510", "0.00", "")]);
+
+    let multi = posting_of("se-sek-multiple-shipping.json");
+    assert_eq!(
+        lines_of(&multi, "shipping"),
+        [("3520", "-39.20", "MP1"), ("3521", "-47.20", "MP1")]
+    );
+}
+
+#[test]
+fn sample_orders_in_other_entities_use_their_currency_digits_and_codes() {
+    let jp = posting_of("jp-jpy-zero-decimals.json");
+    assert_eq!(
+        (jp["entity"].as_str(), jp["currency"].as_str()),
+        (Some("JP"), Some("JPY"))
+    );
+    assert_eq!(lines_of(&jp, "receivable"), [("1510", "7786", "")]);
+    assert_eq!(
+        lines_of(&jp, "vat"),
+        [("2611", "-590", "CT10"), ("2621", "-96", "CT8R")]
+    );
+
+    let de = posting_of("de-eur-net-b2b-discount-on-total.json");
+    // 50.00 off the total, split by each rate's net: 459.87 at 19 %, 199.50 at 7 %.
+    assert_eq!(
+        lines_of(&de, "discount"),
+        [("3730", "15.13", "USt7"), ("3730", "34.87", "USt19")]
+    );
+
+    let hp = posting_of("de-eur-high-precision.json");
+    assert_eq!(lines_of(&hp, "receivable"), [("1510", "8.64", "")]);
+    assert_eq!(lines_of(&hp, "revenue"), [("3001", "-7.26", "USt19")]);
+
+    let no = posting_of("no-nok-three-rates.json");
+    let codes: Vec<&str> = lines_of(&no, "vat").iter().map(|l| l.2).collect();
+    assert_eq!(codes, ["3", "31", "33"]);
+}
