@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Builds the sample commercetools orders in tests/data/orders/ (deterministic; `--check` compares).
+"""Builds the sample commercetools orders and payments in tests/data/ (deterministic; `--check` compares).
 
 The public fixtures do not cover the cases a Nordic/German/Japanese shop meets every day (several VAT
 rates in one order, 0-decimal currencies, discounts on the total, gift cards, exports, multiple
@@ -156,6 +156,33 @@ class Order:
         self.doc["shippingAddress"] = dict(a)
         return self
 
+    def line_id(self, sku):
+        return uid("line", self.name, sku)
+
+    def paid_by(self, *payment_names):
+        self.doc["paymentInfo"] = {"payments": [{"typeId": "payment", "id": uid("payment", n)} for n in payment_names]}
+        return self
+
+    def returned(self, key, date, items):
+        """items: (sku, quantity, shipmentState, paymentState)."""
+        self.doc.setdefault("returnInfo", []).append({
+            "returnTrackingId": key, "returnDate": date,
+            "items": [{"type": "LineItemReturnItem", "id": uid("return-item", self.name, key, sku), "quantity": q,
+                       "lineItemId": self.line_id(sku), "shipmentState": ship, "paymentState": pay,
+                       "createdAt": date, "lastModifiedAt": date} for sku, q, ship, pay in items]})
+        return self
+
+    def delivered(self, key, created, items):
+        """items: (sku, quantity) shipped in one parcel."""
+        self.shipping.setdefault("deliveries", []).append({
+            "id": uid("delivery", self.name, key), "key": key, "createdAt": created,
+            "items": [{"id": self.line_id(sku), "quantity": q} for sku, q in items], "parcels": []})
+        return self
+
+    def state(self, order_state, modified):
+        self.doc["orderState"], self.doc["lastModifiedAt"] = order_state, modified
+        return self
+
     def build(self, total_discount=None):
         """total_discount: a net discount on the order total (net prices only), split by rate's net."""
         cur, doc = self.cur, self.doc
@@ -191,7 +218,8 @@ class Order:
             doc["shippingMode"], doc["shipping"] = "Multiple", self.multi
         elif self.shipping:
             doc["shippingMode"], doc["shippingInfo"] = "Single", self.shipping
-        doc["discountCodes"], doc["returnInfo"], doc["syncInfo"] = [], [], []
+        doc["discountCodes"], doc["syncInfo"] = [], []
+        doc.setdefault("returnInfo", [])
         return doc
 
 
@@ -215,7 +243,7 @@ def orders():
         .item("COFFEE-500G", "Coffee 500 g", "89.00", 3, "0.12", "Moms 12%", product_type="food",
               discounted=(1, "69.00", "coffee-week")) \
         .item("TSHIRT-M", "T-shirt M", "249.00", 2, "0.25", "Moms 25%", product_type="apparel") \
-        .ship("PostNord", "49.00", "0.25", "Moms 25%").build()
+        .ship("PostNord", "49.00", "0.25", "Moms 25%").paid_by("card-two-captures-goodwill-refund").build()
     yield Order("no-nok-three-rates", cur="NOK", country="NO", store="no-webshop", included=True,
                 created="2026-11-23T10:15:00.000Z") \
         .address("Ola", "Nordmann", "Karl Johans gate", "7", "0154", "Oslo", "+47 912 34 567") \
@@ -255,7 +283,7 @@ def orders():
         .address("Erik", "Svensson", "Kungsgatan", "44", "411 19", "Göteborg", "+46 31 765 43 21") \
         .item("TSHIRT-M", "T-shirt M", "249.00", 1, "0.25", "Moms 25%", product_type="apparel") \
         .item("GIFTCARD-500", "Presentkort 500 kr", "500.00", 1, "0", "Momsfri", product_type="gift-card") \
-        .ship("PostNord", "49.00", "0.25", "Moms 25%").build()
+        .ship("PostNord", "49.00", "0.25", "Moms 25%").paid_by("klarna-invoice", "paid-with-gift-card").build()
     yield Order("se-sek-zero-total", created="2026-11-23T07:00:00.000Z", **se) \
         .address("Karin", "Berg", "Storgatan", "1", "903 26", "Umeå", "+46 90 12 34 56") \
         .item("SAMPLE-TEA", "Free tea sample", "0.00", 1, "0.12", "Moms 12%", product_type="food") \
@@ -277,16 +305,96 @@ def orders():
         .item("TSHIRT-M", "T-shirt M", "249.00", 1, "0.25", "Moms 25%", product_type="apparel") \
         .custom_item("gift-wrapping", "Gift wrapping", "29.00", 1, "0.25", "Moms 25%") \
         .ship("PostNord", "49.00", "0.25", "Moms 25%").build()
+    yield Order("se-sek-returns", created="2026-11-10T09:00:00.000Z", **se) \
+        .address("Linnea", "Dahl", "Kungsportsavenyen", "2", "411 36", "Göteborg", "+46 31 222 33 44") \
+        .item("TSHIRT-M", "T-shirt M", "249.00", 3, "0.25", "Moms 25%", product_type="apparel") \
+        .item("COFFEE-500G", "Coffee 500 g", "89.00", 3, "0.12", "Moms 12%", product_type="food",
+              discounted=(1, "69.00", "coffee-week")) \
+        .item("BOOK-123", "Nordic Cooking", "199.00", 1, "0.06", "Moms 6%", product_type="book") \
+        .ship("PostNord", "49.00", "0.25", "Moms 25%") \
+        .returned("RET-1", "2026-11-15T10:00:00.000Z", [("TSHIRT-M", 1, "Returned", "Refunded"),
+                                                        ("COFFEE-500G", 1, "BackInStock", "Initial")]) \
+        .returned("RET-2", "2026-11-18T10:00:00.000Z", [("TSHIRT-M", 2, "Returned", "Initial"),
+                                                        ("COFFEE-500G", 2, "Unusable", "Initial")]) \
+        .returned("RET-3", "2026-11-20T10:00:00.000Z", [("BOOK-123", 1, "Advised", "Initial")]) \
+        .paid_by("swish-paid-and-refunded").build()
+    yield Order("se-sek-cancelled", created="2026-11-21T16:00:00.000Z", **se) \
+        .address("Oskar", "Lund", "Stortorget", "6", "211 22", "Malmö", "+46 40 111 22 33") \
+        .item("TSHIRT-M", "T-shirt M", "249.00", 2, "0.25", "Moms 25%", product_type="apparel") \
+        .ship("PostNord", "49.00", "0.25", "Moms 25%") \
+        .state("Cancelled", "2026-11-22T08:30:00.000Z").paid_by("card-authorization-cancelled").build()
+    yield Order("se-sek-split-shipment", created="2026-11-19T12:00:00.000Z", **se) \
+        .address("Ida", "Sjöberg", "Järntorget", "3", "413 04", "Göteborg", "+46 31 333 44 55") \
+        .item("DK-CANDLE", "Candle", "33.33", 3, "0.25", "Moms 25%") \
+        .item("BOOK-123", "Nordic Cooking", "199.00", 2, "0.06", "Moms 6%", product_type="book") \
+        .ship("PostNord", "49.00", "0.25", "Moms 25%") \
+        .delivered("parcel-1", "2026-11-20T07:00:00.000Z", [("DK-CANDLE", 1), ("BOOK-123", 1)]) \
+        .delivered("parcel-2", "2026-11-21T07:00:00.000Z", [("DK-CANDLE", 2), ("BOOK-123", 1)]) \
+        .paid_by("card-capture-pending").build()
+
+
+def payments(by_name):
+    """Payment resources linked to the orders above through their paymentInfo."""
+    def gross(order):
+        return amount_of(by_name[order]["taxedPrice"]["totalGross"])
+
+    def payment(name, order, interface, method, transactions):
+        cur = by_name[order]["totalPrice"]["currencyCode"]
+        txs = [{"id": uid("transaction", name, str(i)), "timestamp": ts, "type": kind,
+                "amount": money(Decimal(amt), cur), "interactionId": "PSP-%s-%d" % (name.upper()[:12], i),
+                "state": state} for i, (kind, amt, state, ts) in enumerate(transactions)]
+        return {"id": uid("payment", name), "version": 1 + len(txs), "key": name,
+                "interfaceId": "PSP-" + name.upper(), "amountPlanned": money(gross(order), cur),
+                "paymentMethodInfo": {"paymentInterface": interface, "method": method, "name": {"en": method}},
+                "paymentStatus": {}, "transactions": txs, "interfaceInteractions": [],
+                "createdAt": by_name[order]["createdAt"], "lastModifiedAt": "2026-11-26T09:00:00.000Z"}, name
+
+    mixed = gross("se-sek-mixed-rates")
+    yield payment("card-two-captures-goodwill-refund", "se-sek-mixed-rates", "adyen", "scheme", [
+        ("Authorization", mixed, "Success", "2026-11-23T23:31:00.000Z"),
+        ("Charge", "500.00", "Success", "2026-11-24T08:00:00.000Z"),
+        ("Charge", mixed - Decimal("500.00"), "Success", "2026-11-25T08:00:00.000Z"),
+        ("Refund", "100.00", "Success", "2026-11-26T09:00:00.000Z"),
+        ("Refund", "50.00", "Failure", "2026-11-26T09:05:00.000Z")])
+    yield payment("klarna-invoice", "se-sek-gift-card", "klarna", "pay_later", [
+        ("Charge", gross("se-sek-gift-card") - Decimal("100.00"), "Success", "2026-11-23T09:11:00.000Z")])
+    yield payment("paid-with-gift-card", "se-sek-gift-card", "adyen", "giftcard", [
+        ("Charge", "100.00", "Success", "2026-11-23T09:11:00.000Z")])
+    yield payment("swish-paid-and-refunded", "se-sek-returns", "swish", "swish", [
+        ("Charge", gross("se-sek-returns"), "Success", "2026-11-10T09:01:00.000Z"),
+        ("Refund", "331.33", "Success", "2026-11-15T12:00:00.000Z"),
+        ("Refund", "662.67", "Success", "2026-11-18T12:00:00.000Z")])
+    yield payment("card-authorization-cancelled", "se-sek-cancelled", "adyen", "visa", [
+        ("Authorization", gross("se-sek-cancelled"), "Success", "2026-11-21T16:01:00.000Z"),
+        ("CancelAuthorization", gross("se-sek-cancelled"), "Success", "2026-11-22T08:30:00.000Z")])
+    yield payment("card-capture-pending", "se-sek-split-shipment", "adyen", "mc", [
+        ("Charge", gross("se-sek-split-shipment"), "Pending", "2026-11-21T07:05:00.000Z")])
+
+
+def amount_of(m):
+    return Decimal(m["centAmount"]).scaleb(-m["fractionDigits"])
+
+
+def documents():
+    """(folder, file name, document) of every sample file."""
+    by_name = {}
+    for doc in orders():
+        name = doc["orderNumber"][3:].lower()
+        by_name[name] = doc
+        yield OUT, name + ".json", doc
+    for doc, name in payments(by_name):
+        yield OUT.parent / "payments", name + ".json", doc
 
 
 def main():
     check = "--check" in sys.argv[1:]
-    OUT.mkdir(parents=True, exist_ok=True)
     stale = []
-    for doc in orders():
-        name = doc["orderNumber"][3:].lower() + ".json"
+    count = 0
+    for folder, name, doc in documents():
+        count += 1
+        folder.mkdir(parents=True, exist_ok=True)
         text = json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
-        path = OUT / name
+        path = folder / name
         if check:
             if not path.exists() or path.read_text(encoding="utf-8") != text:
                 stale.append(name)
@@ -294,7 +402,7 @@ def main():
             path.write_text(text, encoding="utf-8")
     if stale:
         sys.exit("out of date (run tools/build_sample_orders.py): " + ", ".join(stale))
-    print("%s %d sample orders" % ("checked" if check else "wrote", len(list(orders()))))
+    print("%s %d sample orders and payments" % ("checked" if check else "wrote", count))
 
 
 if __name__ == "__main__":

@@ -1,14 +1,16 @@
-//! `ctvisma map`: orders → postings, as one JSON document on stdout.
+//! `ctvisma map`: orders, payments, their messages and settlement reports → postings, as one JSON
+//! document on stdout.
 //!
-//! Deterministic: same inputs and rules, same bytes. The same order seen twice (a raw order and
-//! its OrderCreated envelope) yields one posting. Every problem is one JSON line on stderr with
+//! Deterministic: same inputs and rules, same bytes. The same event seen twice (a raw order and
+//! its OrderCreated envelope, two payment versions) yields one posting. Every problem is one JSON line on stderr with
 //! the file and the place inside it; the other inputs are still mapped.
 
 use std::collections::BTreeMap;
 use std::io::Write;
 
-use ctvisma_core::input::{documents_from_str, order_of, Document};
-use ctvisma_core::{map_invoice, CoreError, Posting, PostingDocument, Rules};
+use ctvisma_core::input::documents_from_str;
+use ctvisma_core::mapper::book::{Added, Book, Source};
+use ctvisma_core::{CoreError, Posting, PostingDocument, Rules};
 use serde_json::json;
 
 use crate::{exit, files, MapArgs};
@@ -25,8 +27,7 @@ pub fn run(args: &MapArgs, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
         }
     };
     let mut refused = false;
-    let mut postings: Vec<Posting> = Vec::new();
-    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+    let mut book = Book::default();
 
     for file in files::json_files(&args.paths) {
         let file = match file {
@@ -50,45 +51,56 @@ pub fn run(args: &MapArgs, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
             }
         };
         for found in documents_from_str(&text) {
-            let order = match found.document.map(|d| (order_of(&d), d)) {
-                Ok((Some(Ok(order)), _)) => order,
-                Ok((None, doc)) => {
+            let source = Source {
+                file: name.clone(),
+                path: found.path,
+            };
+            match found.document.and_then(|d| book.add(d, source.clone())) {
+                Ok(Added::Used) => {}
+                Ok(Added::Duplicate(id)) => report(
+                    err,
+                    json!({"notice": "duplicate", "file": source.file, "path": source.path, "id": id, "reason": "already read: the same or a newer version"}),
+                ),
+                Ok(Added::Skipped(kind)) => report(
+                    err,
+                    json!({"notice": "skipped", "file": source.file, "path": source.path, "kind": kind, "reason": "nothing to post"}),
+                ),
+                Err(e) => {
+                    refused = true;
+                    report(err, error_json(&source, &e));
+                }
+            }
+        }
+    }
+
+    let mut postings: Vec<Posting> = Vec::new();
+    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+    for (source, outcome) in book.postings(&rules) {
+        let found = match outcome {
+            Ok(p) => p,
+            Err(e) => {
+                refused = true;
+                report(err, error_json(&source, &e));
+                continue;
+            }
+        };
+        for p in found {
+            match seen.get(p.idempotency_key.as_str()) {
+                Some(&i) if postings[i] == p => report(
+                    err,
+                    json!({"notice": "duplicate", "file": source.file, "path": source.path, "idempotency_key": p.idempotency_key}),
+                ),
+                Some(_) => {
+                    refused = true;
                     report(
                         err,
-                        json!({"notice": "skipped", "file": name, "path": found.path, "kind": kind(&doc), "reason": "not an order"}),
+                        json!({"error": "conflict", "file": source.file, "path": source.path, "idempotency_key": p.idempotency_key,
+                        "message": "same idempotency key as an earlier input, different posting: the first one is kept"}),
                     );
-                    continue;
                 }
-                Ok((Some(Err(e)), _)) | Err(e) => {
-                    refused = true;
-                    report(err, error_json(&name, &found.path, &e));
-                    continue;
-                }
-            };
-            match map_invoice(&order, &rules) {
-                Ok(p) => match seen.get(p.idempotency_key.as_str()) {
-                    Some(&i) if postings[i] == p => {
-                        report(
-                            err,
-                            json!({"notice": "duplicate", "file": name, "path": found.path, "idempotency_key": p.idempotency_key}),
-                        );
-                    }
-                    Some(_) => {
-                        refused = true;
-                        report(
-                            err,
-                            json!({"error": "conflict", "file": name, "path": found.path, "idempotency_key": p.idempotency_key,
-                            "message": "same idempotency key as an earlier input, different posting: the first one is kept"}),
-                        );
-                    }
-                    None => {
-                        seen.insert(p.idempotency_key.to_string(), postings.len());
-                        postings.push(p);
-                    }
-                },
-                Err(v) => {
-                    refused = true;
-                    report(err, error_json(&name, &found.path, &CoreError::Validation(v)));
+                None => {
+                    seen.insert(p.idempotency_key.to_string(), postings.len());
+                    postings.push(p);
                 }
             }
         }
@@ -111,23 +123,14 @@ fn load_rules(path: &std::path::Path) -> Result<Rules, String> {
     Rules::from_toml(&text).map_err(|e| e.to_string())
 }
 
-fn kind(doc: &Document) -> String {
-    match doc {
-        Document::Order(_) => "Order".into(),
-        Document::Payment(_) => "Payment".into(),
-        Document::Customer(_) => "Customer".into(),
-        Document::InventoryEntry(_) => "InventoryEntry".into(),
-        Document::Message(m) => m.kind().to_string(),
-        Document::Other(k) => k.clone(),
-    }
-}
-
-fn error_json(file: &str, path: &str, e: &CoreError) -> serde_json::Value {
+fn error_json(source: &Source, e: &CoreError) -> serde_json::Value {
+    let (file, path) = (&source.file, &source.path);
     match e {
         CoreError::Validation(v) => json!({
             "error": "validation", "file": file, "path": path,
             "order": v.order, "order_id": v.order_id, "problems": v.problems, "message": v.to_string(),
         }),
+        CoreError::Unlinked(m) => json!({"error": "unlinked", "file": file, "path": path, "message": m}),
         other => json!({"error": "parse", "file": file, "path": path, "message": other.to_string()}),
     }
 }

@@ -26,11 +26,18 @@ pub enum CoreError {
     Validation(#[from] ValidationError),
     #[error(transparent)]
     Rules(#[from] RulesError),
+    /// A payment or update whose order (or payment) is not known yet: it may arrive or be fetched.
+    #[error("not linked: {0}")]
+    Unlinked(String),
 }
 
 impl Classify for CoreError {
     fn class(&self) -> ErrorClass {
-        // The pure core has no transient failures: same input, same answer.
-        ErrorClass::Permanent
+        match self {
+            // Messages arrive out of order: the missing resource usually shows up soon.
+            CoreError::Unlinked(_) => ErrorClass::Transient,
+            // Otherwise the same input gives the same answer: retrying cannot help.
+            _ => ErrorClass::Permanent,
+        }
     }
 }

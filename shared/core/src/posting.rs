@@ -12,7 +12,18 @@ use crate::rules::AccountCode;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum EventKind {
+    /// What the customer owes for an order (or for one delivery of it, when invoicing on shipment).
     Invoice,
+    /// Money received: one per successful Charge transaction.
+    Capture,
+    /// Money paid back: one per successful Refund transaction.
+    Refund,
+    /// Money taken back by the card scheme: one per successful Chargeback transaction.
+    Chargeback,
+    /// The reverse of (part of) an invoice: an accepted return, or a cancellation after invoicing.
+    CreditNote,
+    /// A PSP settlement line: the clearing account is emptied into the bank, less fees.
+    Payout,
 }
 
 /// What a posting line stands for.
@@ -28,6 +39,8 @@ pub enum Role {
     Rounding,
     Payment,
     Fee,
+    /// The bank account a payout lands on.
+    Bank,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -59,7 +72,27 @@ pub struct Posting {
     /// The commercetools order the posting belongs to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub order_id: Option<String>,
+    /// Captures, refunds and chargebacks: the commercetools payment and transaction.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payment_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transaction_id: Option<String>,
+    /// Credit notes: the idempotency key of the invoice they reverse.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refers_to: Option<IdempotencyKey>,
+    /// A document in a currency other than the entity's base currency carries its exchange rate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exchange_rate: Option<ExchangeRate>,
     pub lines: Vec<PostingLine>,
+}
+
+/// Units of the entity's base currency for one unit of the posting's currency, and the rate
+/// table's date it comes from (the newest business day on or before the posting date).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExchangeRate {
+    pub base_currency: String,
+    pub rate: Decimal,
+    pub rate_date: String,
 }
 
 impl Posting {
@@ -71,6 +104,24 @@ impl Posting {
     /// Sum of the lines with one role.
     pub fn total(&self, role: Role) -> Decimal {
         self.lines.iter().filter(|l| l.role == role).map(|l| l.amount).sum()
+    }
+
+    /// A posting with the common fields set and no lines yet.
+    pub fn new(event: EventKind, key: IdempotencyKey, entity: &str, currency: &str, date: String) -> Self {
+        Self {
+            event,
+            idempotency_key: key,
+            entity: entity.to_string(),
+            currency: currency.to_string(),
+            date,
+            external_ref: String::new(),
+            order_id: None,
+            payment_id: None,
+            transaction_id: None,
+            refers_to: None,
+            exchange_rate: None,
+            lines: Vec::new(),
+        }
     }
 }
 

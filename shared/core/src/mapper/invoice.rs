@@ -44,37 +44,8 @@ fn build(order: &Order, rules: &Rules, problems: &mut Vec<Problem>) -> Option<Po
     let digits = order.total_price.cent_digits();
     let items = items(order, digits, problems);
 
-    let store = order.store.as_ref().and_then(|s| s.key().or(s.id.as_deref()));
-    let Some((entity_id, _)) = rules.routing.route(store, order.routing_country(), currency) else {
-        problems.push(
-            Problem::new(
-                "entity",
-                format!(
-                    "no entity for store {:?}, country {:?}, currency {currency}",
-                    store.unwrap_or("-"),
-                    order.routing_country().unwrap_or("-")
-                ),
-            )
-            .at("order", None)
-            .rule("routing.by_store / routing.by_country / routing.by_currency"),
-        );
-        return None;
-    };
-    let Some(entity) = rules.entities.get(entity_id) else {
-        problems.push(
-            Problem::new("entity", format!("entity {entity_id:?} is not defined"))
-                .rule(format!("entities.{entity_id}")),
-        );
-        return None;
-    };
-    let mut b = Builder {
-        entity_id,
-        entity,
-        digits,
-        problems,
-        lines: Vec::new(),
-    };
-    let date = b.posting_date(order);
+    let mut b = Builder::for_order(order, rules, digits, problems)?;
+    let date = b.local_date(order.created_at.as_deref(), "createdAt");
 
     // Receivable: exactly what the customer owes.
     let receivable = order
@@ -105,24 +76,77 @@ fn build(order: &Order, rules: &Rules, problems: &mut Vec<Problem>) -> Option<Po
     b.rounding(items.len());
 
     let lines = std::mem::take(&mut b.lines);
-    Some(Posting {
-        event: EventKind::Invoice,
-        idempotency_key: IdempotencyKey::invoice(&order.id),
-        entity: entity_id.to_string(),
-        currency: currency.to_string(),
-        date: date?,
-        external_ref: order.display_ref().to_string(),
-        order_id: Some(order.id.clone()),
-        lines,
-    })
+    let mut posting = Posting::new(
+        EventKind::Invoice,
+        IdempotencyKey::invoice(&order.id),
+        b.entity_id,
+        currency,
+        date?,
+    );
+    posting.external_ref = order.display_ref().to_string();
+    posting.order_id = Some(order.id.clone());
+    posting.lines = lines;
+    Some(posting)
 }
 
-struct Builder<'r, 'p> {
-    entity_id: &'r str,
-    entity: &'r Entity,
-    digits: u32,
-    problems: &'p mut Vec<Problem>,
-    lines: Vec<PostingLine>,
+/// Collects the lines of one posting for one entity, recording every problem on the way.
+pub(super) struct Builder<'r, 'p> {
+    pub(super) entity_id: &'r str,
+    pub(super) entity: &'r Entity,
+    pub(super) digits: u32,
+    pub(super) problems: &'p mut Vec<Problem>,
+    pub(super) lines: Vec<PostingLine>,
+}
+
+impl<'r, 'p> Builder<'r, 'p> {
+    /// A builder for the entity the order routes to (store key → country → currency).
+    pub(super) fn for_order(
+        order: &Order,
+        rules: &'r Rules,
+        digits: u32,
+        problems: &'p mut Vec<Problem>,
+    ) -> Option<Self> {
+        let currency = order.total_price.currency_code.as_str();
+        let store = order.store.as_ref().and_then(|s| s.key().or(s.id.as_deref()));
+        let Some((entity_id, _)) = rules.routing.route(store, order.routing_country(), currency) else {
+            problems.push(
+                Problem::new(
+                    "entity",
+                    format!(
+                        "no entity for store {:?}, country {:?}, currency {currency}",
+                        store.unwrap_or("-"),
+                        order.routing_country().unwrap_or("-")
+                    ),
+                )
+                .at("order", None)
+                .rule("routing.by_store / routing.by_country / routing.by_currency"),
+            );
+            return None;
+        };
+        Self::for_entity(entity_id, rules, digits, problems)
+    }
+
+    pub(super) fn for_entity(
+        entity_id: &'r str,
+        rules: &'r Rules,
+        digits: u32,
+        problems: &'p mut Vec<Problem>,
+    ) -> Option<Self> {
+        let Some(entity) = rules.entities.get(entity_id) else {
+            problems.push(
+                Problem::new("entity", format!("entity {entity_id:?} is not defined"))
+                    .rule(format!("entities.{entity_id}")),
+            );
+            return None;
+        };
+        Some(Builder {
+            entity_id,
+            entity,
+            digits,
+            problems,
+            lines: Vec::new(),
+        })
+    }
 }
 
 impl<'r> Builder<'r, '_> {
@@ -130,12 +154,12 @@ impl<'r> Builder<'r, '_> {
         minor_unit(self.digits)
     }
 
-    fn rule_path(&self, rest: &str) -> String {
+    pub(super) fn rule_path(&self, rest: &str) -> String {
         format!("entities.{}.{rest}", self.entity_id)
     }
 
     /// An account that must exist; records the problem and yields a placeholder when it does not.
-    fn account(&mut self, account: Option<&AccountCode>, field: &str, rule: &str) -> AccountCode {
+    pub(super) fn account(&mut self, account: Option<&AccountCode>, field: &str, rule: &str) -> AccountCode {
         account.cloned().unwrap_or_else(|| {
             let rule = self.rule_path(rule);
             self.problems.push(
@@ -147,25 +171,25 @@ impl<'r> Builder<'r, '_> {
         })
     }
 
-    fn posting_date(&mut self, order: &Order) -> Option<String> {
+    /// The local date (entity time zone) of an RFC 3339 time; `field` names it in the problem.
+    pub(super) fn local_date(&mut self, time: Option<&str>, field: &str) -> Option<String> {
         let tz: chrono_tz::Tz = self.entity.time_zone.parse().ok()?;
-        let parsed = order.created_at.as_deref().map(DateTime::parse_from_rfc3339);
-        match parsed {
+        match time.map(DateTime::parse_from_rfc3339) {
             Some(Ok(t)) => Some(t.with_timezone(&tz).date_naive().format("%Y-%m-%d").to_string()),
             Some(Err(e)) => {
                 self.problems
-                    .push(Problem::new("createdAt", format!("not an RFC 3339 time: {e}")).at("order", None));
+                    .push(Problem::new(field, format!("not an RFC 3339 time: {e}")).at("order", None));
                 None
             }
             None => {
                 self.problems
-                    .push(Problem::new("createdAt", "missing: the posting date comes from it").at("order", None));
+                    .push(Problem::new(field, "missing: the posting date comes from it").at("order", None));
                 None
             }
         }
     }
 
-    fn push(
+    pub(super) fn push(
         &mut self,
         role: Role,
         account: AccountCode,
@@ -191,7 +215,13 @@ impl<'r> Builder<'r, '_> {
     }
 
     /// The VAT rule of (tax country, rate); records the problem when there is none.
-    fn vat_rule(&mut self, country: &str, rate: Decimal, line: &str, sku: Option<&str>) -> Option<&'r VatRule> {
+    pub(super) fn vat_rule(
+        &mut self,
+        country: &str,
+        rate: Decimal,
+        line: &str,
+        sku: Option<&str>,
+    ) -> Option<&'r VatRule> {
         let percent = (rate * Decimal::ONE_HUNDRED).normalize();
         let entity: &'r Entity = self.entity;
         let found = entity.vat_rule(country, percent);
@@ -216,7 +246,7 @@ impl<'r> Builder<'r, '_> {
         found
     }
 
-    fn item_lines(&mut self, item: &Item<'_>) {
+    pub(super) fn item_lines(&mut self, item: &Item<'_>) {
         let entity = self.entity;
         let vat = self.vat_rule(&item.tax_country, item.rate, &item.label, item.sku);
         let chosen = entity.line_account(self.entity_id, &item.line_ref, vat);
@@ -339,33 +369,46 @@ impl<'r> Builder<'r, '_> {
                     .collect()
             });
             for ((country, _), share) in countries.into_iter().zip(shares) {
-                // Without a rule the problem is recorded and the line still counts, so that the
-                // balance check below reports only real differences.
-                let vat = self.vat_rule(country, rate.0, &label, None);
-                let account = match vat {
-                    Some(VatRule { account: Some(a), .. }) => a.clone(),
-                    Some(v) => {
-                        let rule =
-                            self.rule_path(&format!("vat (country = {:?}, rate = {:?}).account", v.country, v.rate));
-                        self.problems.push(
-                            Problem::new("account", "no output VAT account")
-                                .at(&label, None)
-                                .rule(rule),
-                        );
-                        AccountCode(String::new())
-                    }
-                    None => AccountCode(String::new()),
-                };
-                self.push(
-                    Role::Vat,
-                    account,
-                    -share,
-                    vat.map(|v| (v, rate.0)),
-                    None,
-                    Some(label.clone()),
-                );
+                self.vat_line(country, rate.0, share, &label);
             }
         }
+    }
+
+    /// VAT per (tax country, rate) from the items themselves: for partial invoices and credit
+    /// notes, whose items are slices of the order's and have no taxPortions of their own.
+    pub(super) fn vat_from_items(&mut self, items: &[Item<'_>]) {
+        for ((country, rate), amount) in group_by_rate(items, |i| i.tax()).into_iter().rev() {
+            let label = format!("VAT {} %", percent_string(rate.0));
+            self.vat_line(country, rate.0, amount, &label);
+        }
+    }
+
+    /// One output VAT line (credit) of `amount` at (country, rate).
+    fn vat_line(&mut self, country: &str, rate: Decimal, amount: Decimal, label: &str) {
+        // Without a rule the problem is recorded and the line still counts, so that the
+        // balance check reports only real differences.
+        let vat = self.vat_rule(country, rate, label, None);
+        let account = match vat {
+            Some(VatRule { account: Some(a), .. }) => a.clone(),
+            Some(v) => {
+                let rule = self.rule_path(&format!("vat (country = {:?}, rate = {:?}).account", v.country, v.rate));
+                self.problems.push(
+                    Problem::new("account", "no output VAT account")
+                        .at(label, None)
+                        .rule(rule),
+                );
+                AccountCode(String::new())
+            }
+            None => AccountCode(String::new()),
+        };
+        self.push(
+            Role::Vat,
+            account,
+            -amount,
+            vat.map(|v| (v, rate)),
+            None,
+            Some(label.to_string()),
+        );
     }
 
     /// Refuses orders whose own totals disagree beyond rounding.

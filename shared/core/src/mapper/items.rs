@@ -20,6 +20,10 @@ pub struct Item<'a> {
     pub sku: Option<&'a str>,
     pub text: Option<String>,
     pub line_ref: LineRef<'a>,
+    /// The line item or custom line item id (return items and deliveries refer to it); none for shipping.
+    pub line_id: Option<&'a str>,
+    /// Units on the line (1 for shipping): partial invoices and credit notes scale by it.
+    pub quantity: i64,
     /// Net after line discounts: what the item contributes to the order's net.
     pub net: Decimal,
     /// Net before line (cart and shipping) discounts.
@@ -84,7 +88,9 @@ pub fn items<'a>(order: &'a Order, digits: u32, problems: &mut Vec<Problem>) -> 
             tax_rate: li.tax_rate.as_ref(),
             taxed: li.taxed_price.as_ref(),
         };
-        if let Some(item) = ctx.item(label, sku, text, line_ref, amounts, problems) {
+        if let Some(mut item) = ctx.item(label, sku, text, line_ref, amounts, problems) {
+            item.line_id = Some(li.id.as_str());
+            item.quantity = li.quantity;
             if item.net.is_sign_negative() && !item.net.is_zero() {
                 problems.push(Problem::new("price", format!("net {} is negative", item.net)).at(&item.label, sku));
                 continue;
@@ -112,7 +118,14 @@ pub fn items<'a>(order: &'a Order, digits: u32, problems: &mut Vec<Problem>) -> 
             taxed: cli.taxed_price.as_ref(),
         };
         // Custom line items may be negative (a shop's own surcharge or credit): allowed.
-        out.extend(ctx.item(label, None, text, line_ref, amounts, problems));
+        out.extend(
+            ctx.item(label, None, text, line_ref, amounts, problems)
+                .map(|mut item| {
+                    item.line_id = Some(cli.id.as_str());
+                    item.quantity = cli.quantity;
+                    item
+                }),
+        );
     }
 
     for (key, si) in order.shippings() {
@@ -243,6 +256,8 @@ impl Ctx<'_> {
             sku,
             text,
             line_ref,
+            line_id: None,
+            quantity: 1,
             net,
             undiscounted_net,
             gross,

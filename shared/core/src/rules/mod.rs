@@ -5,8 +5,10 @@
 //! - entity routing (store key → country → currency): [`routing`]
 //! - revenue / shipping / gift-card accounts per line: [`accounts`]
 //! - VAT code and VAT account by (entity, tax country, rate): [`vat`]
+//! - when to invoice, clearing accounts, goodwill, returns and payouts: [`payments`]
 
 pub mod accounts;
+pub mod payments;
 pub mod routing;
 pub mod vat;
 
@@ -15,6 +17,7 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 
 pub use accounts::{LineAccount, LineKind, LineRef};
+pub use payments::{Clearing, InvoiceTrigger, PaymentRules, PayoutRules, ReturnRules};
 pub use vat::{VatRule, VatScope};
 
 /// A ledger account number as Visma and SIE know it ("1510", "3001").
@@ -35,6 +38,17 @@ pub struct Rules {
     #[serde(default)]
     pub routing: routing::Routing,
     pub entities: BTreeMap<String, Entity>,
+    /// Exchange rates for documents not in the entity's base currency.
+    #[serde(default)]
+    pub fx: FxRules,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FxRules {
+    /// A rate table in the ECB euro reference CSV format; a relative path is relative to the
+    /// rules file. Whoever loads the rules reads it (the core does no I/O).
+    pub rates: Option<String>,
 }
 
 /// Where an entity's postings go.
@@ -72,6 +86,8 @@ pub struct Entity {
     pub target: Target,
     #[serde(default)]
     pub discounts: DiscountPosting,
+    #[serde(default)]
+    pub invoice_on: InvoiceTrigger,
     pub accounts: accounts::EntityAccounts,
     #[serde(default)]
     pub revenue: accounts::RevenueRules,
@@ -81,6 +97,12 @@ pub struct Entity {
     pub gift_cards: accounts::GiftCardRules,
     #[serde(default)]
     pub vat: Vec<VatRule>,
+    #[serde(default)]
+    pub payments: PaymentRules,
+    #[serde(default)]
+    pub returns: ReturnRules,
+    #[serde(default)]
+    pub payouts: PayoutRules,
 }
 
 /// A problem in the rules file itself (not in an order).

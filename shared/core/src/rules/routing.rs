@@ -14,6 +14,9 @@ pub struct Routing {
     pub by_country: BTreeMap<String, String>,
     #[serde(default)]
     pub by_currency: BTreeMap<String, String>,
+    /// PSP settlement reports: the merchant account a payout batch belongs to.
+    #[serde(default)]
+    pub by_merchant_account: BTreeMap<String, String>,
 }
 
 /// Which routing level chose the entity (kept in the posting's trace for auditors).
@@ -51,6 +54,11 @@ impl Routing {
                     .iter()
                     .map(|(k, v)| ("by_currency", k.as_str(), v.as_str())),
             )
+            .chain(
+                self.by_merchant_account
+                    .iter()
+                    .map(|(k, v)| ("by_merchant_account", k.as_str(), v.as_str())),
+            )
     }
 }
 
@@ -67,6 +75,7 @@ mod tests {
                 ("EUR".to_string(), "DE".to_string()),
             ]
             .into(),
+            by_merchant_account: Default::default(),
         }
     }
 
