@@ -19,7 +19,7 @@ pub mod rules;
 pub mod validation;
 
 pub use error::{Classify, CoreError, ErrorClass};
-pub use mapper::map_invoice;
+pub use mapper::{map_cancellation, map_credit_notes, map_delivery_invoices, map_invoice, map_payment};
 pub use posting::{Posting, PostingDocument, PostingLine, Role};
 pub use rules::Rules;
 pub use validation::{Problem, ValidationError};

@@ -378,6 +378,9 @@ impl<'r> Builder<'r, '_> {
     /// notes, whose items are slices of the order's and have no taxPortions of their own.
     pub(super) fn vat_from_items(&mut self, items: &[Item<'_>]) {
         for ((country, rate), amount) in group_by_rate(items, |i| i.tax()).into_iter().rev() {
+            if amount.is_zero() {
+                continue; // a 0 % rate has no VAT line, as on the invoice
+            }
             let label = format!("VAT {} %", percent_string(rate.0));
             self.vat_line(country, rate.0, amount, &label);
         }
