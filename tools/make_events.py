@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """Writes events/: SQS events as the orders Lambda receives them, one per sample order.
 
-Each event is one SQS record whose body is the OrderCreated message a commercetools Subscription
-(platform format) delivers for an order of tests/data/orders/ or an accepted public fixture order;
-plus the test message commercetools sends when a subscription is created. Ids are uuid5 (stable),
+Each event is one SQS record whose body is a message a commercetools Subscription (platform format)
+delivers: OrderCreated for every order of tests/data/orders/ and every accepted public fixture order,
+PaymentCreated for every payment of tests/data/payments/ (and PaymentTransactionStateChanged for a
+pending charge that later succeeds), plus the test message sent when a subscription is created. Ids are uuid5 (stable),
 md5OfBody is the real MD5, so the files are deterministic and usable with
 `cargo lambda invoke --data-file events/<file>.json`.
 usage: make_events.py [--check]   (--check: fail when events/ is out of date)
@@ -55,12 +56,33 @@ def order_created(order):
     }
 
 
+def message(kind, resource_type, resource, created, sequence, **payload):
+    return dict({
+        "notificationType": "Message", "projectKey": PROJECT,
+        "id": str(uuid.uuid5(NS, "message/%s/%s/%d" % (kind, resource["id"], sequence))), "version": 1,
+        "sequenceNumber": sequence, "resource": {"typeId": resource_type, "id": resource["id"]},
+        "resourceVersion": resource.get("version", 1), "resourceUserProvidedIdentifiers": {}, "type": kind,
+        "createdAt": created, "lastModifiedAt": created}, **payload)
+
+
 def events():
     sources = sorted((ROOT / "tests" / "data" / "orders").glob("*.json")) + [FIXTURES / f for f in FIXTURE_ORDERS]
     for path in sources:
         order = json.loads(path.read_text(encoding="utf-8"))
         name = "order-created-" + path.stem
         yield name + ".json", sqs_event(name, order_created(order))
+    for path in sorted((ROOT / "tests" / "data" / "payments").glob("*.json")):
+        payment = json.loads(path.read_text(encoding="utf-8"))
+        name = "payment-created-" + path.stem
+        yield name + ".json", sqs_event(name, message("PaymentCreated", "payment", payment, payment["createdAt"], 1,
+                                                      payment=payment))
+        # A pending charge that later succeeds: the message that turns it into a capture.
+        for t in payment["transactions"]:
+            if t["state"] == "Pending":
+                name = "payment-transaction-state-changed-" + path.stem
+                yield name + ".json", sqs_event(name, message(
+                    "PaymentTransactionStateChanged", "payment", payment, "2026-11-22T06:00:00.000Z", 2,
+                    transactionId=t["id"], state="Success"))
     test = {"notificationType": "ResourceCreated", "projectKey": PROJECT,
             "resource": {"typeId": "subscription", "id": str(uuid.uuid5(NS, "subscription/orders"))},
             "resourceUserProvidedIdentifiers": {"key": "ctvisma-orders"}, "version": 1,
@@ -82,7 +104,7 @@ def main():
                 stale.append(name)
         else:
             path.write_text(text, encoding="utf-8")
-    generated = {p.name for p in out.glob("order-created-*.json")} | {"subscription-test-message.json"}
+    generated = {p.name for p in out.glob("*.json")}
     for name in sorted(generated - set(wanted)):
         if check:
             stale.append(name)

@@ -389,3 +389,41 @@ fn sample_orders_in_other_entities_use_their_currency_digits_and_codes() {
     let codes: Vec<&str> = lines_of(&no, "vat").iter().map(|l| l.2).collect();
     assert_eq!(codes, ["3", "31", "33"]);
 }
+
+#[test]
+fn payments_beside_their_orders_give_captures_refunds_and_credit_notes_in_one_document() {
+    let out = ctvisma()
+        .args(["map", "--rules", "config/rules.toml", "tests/data/orders", "tests/data/payments"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let count = |event: &str| {
+        doc["postings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|p| p["event"] == event)
+            .count()
+    };
+    assert_eq!(
+        (count("capture"), count("refund"), count("credit_note")),
+        (5, 3, 3),
+        "the pending charge posts nothing yet"
+    );
+    let capture = doc["postings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["event"] == "capture")
+        .unwrap();
+    assert!(capture["payment_id"].is_string() && capture["transaction_id"].is_string());
+
+    // A payment without its order is reported, not posted.
+    let out = ctvisma()
+        .args(["map", "--rules", "config/rules.toml", "tests/data/payments/klarna-invoice.json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr_lines(&out).iter().any(|l| l["error"] == "unlinked"));
+}
