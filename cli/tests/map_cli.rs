@@ -393,7 +393,13 @@ fn sample_orders_in_other_entities_use_their_currency_digits_and_codes() {
 #[test]
 fn payments_beside_their_orders_give_captures_refunds_and_credit_notes_in_one_document() {
     let out = ctvisma()
-        .args(["map", "--rules", "config/rules.toml", "tests/data/orders", "tests/data/payments"])
+        .args([
+            "map",
+            "--rules",
+            "config/rules.toml",
+            "tests/data/orders",
+            "tests/data/payments",
+        ])
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
@@ -421,7 +427,12 @@ fn payments_beside_their_orders_give_captures_refunds_and_credit_notes_in_one_do
 
     // A payment without its order is reported, not posted.
     let out = ctvisma()
-        .args(["map", "--rules", "config/rules.toml", "tests/data/payments/klarna-invoice.json"])
+        .args([
+            "map",
+            "--rules",
+            "config/rules.toml",
+            "tests/data/payments/klarna-invoice.json",
+        ])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
