@@ -79,6 +79,11 @@ fn rules_with_fixture_rates(dir: &Path) -> PathBuf {
         + &std::fs::read_to_string(repo().join("tests/data/rules-fixture-rates.toml")).unwrap();
     let path = dir.join("rules.toml");
     std::fs::write(&path, text).unwrap();
+    std::fs::copy(
+        repo().join("config/ecb-rates-sample.csv"),
+        dir.join("ecb-rates-sample.csv"),
+    )
+    .unwrap();
     path
 }
 
@@ -437,4 +442,40 @@ fn payments_beside_their_orders_give_captures_refunds_and_credit_notes_in_one_do
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr_lines(&out).iter().any(|l| l["error"] == "unlinked"));
+}
+
+#[test]
+fn foreign_currency_documents_carry_the_rate_of_their_date_and_a_missing_rate_is_refused() {
+    let usd = fixture("order-tax-disabled-usd-three-line-items-discounted.json");
+    let out = ctvisma()
+        .args(["map", "--rules", "config/rules.toml"])
+        .arg(&usd)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let fx = &doc["postings"][0]["exchange_rate"];
+    // 11.21 SEK / 1.049 USD per euro on 2025-02-26.
+    assert_eq!(fx["base_currency"], "SEK");
+    assert_eq!(fx["rate"], "10.686368");
+    assert_eq!(fx["rate_date"], "2025-02-26");
+
+    // The same rules with a table that lacks the day: refused, naming the rate.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(repo().join("config/rules.toml"), dir.path().join("rules.toml")).unwrap();
+    std::fs::write(
+        dir.path().join("ecb-rates-sample.csv"),
+        "Date,USD,SEK\n2026-11-20,1.05,11.2\n",
+    )
+    .unwrap();
+    let out = ctvisma()
+        .args(["map", "--rules"])
+        .arg(dir.path().join("rules.toml"))
+        .arg(&usd)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let p = problems_of(&out);
+    assert_eq!(p[0]["field"], "exchange_rate", "{p:?}");
+    assert!(p[0]["message"].as_str().unwrap().contains("USD→SEK"));
 }

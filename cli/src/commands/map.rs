@@ -10,13 +10,14 @@ use std::io::Write;
 
 use ctvisma_core::input::documents_from_str;
 use ctvisma_core::mapper::book::{Added, Book, Source};
+use ctvisma_core::rates::RateTable;
 use ctvisma_core::{CoreError, Posting, PostingDocument, Rules};
 use serde_json::json;
 
 use crate::{exit, files, MapArgs};
 
 pub fn run(args: &MapArgs, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
-    let rules = match load_rules(&args.rules) {
+    let (rules, rates) = match load_rules(&args.rules) {
         Ok(r) => r,
         Err(message) => {
             report(
@@ -75,7 +76,7 @@ pub fn run(args: &MapArgs, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
 
     let mut postings: Vec<Posting> = Vec::new();
     let mut seen: BTreeMap<String, usize> = BTreeMap::new();
-    for (source, outcome) in book.postings(&rules) {
+    for (source, outcome) in book.postings(&rules, rates.as_ref()) {
         let found = match outcome {
             Ok(p) => p,
             Err(e) => {
@@ -118,9 +119,18 @@ pub fn run(args: &MapArgs, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
     }
 }
 
-fn load_rules(path: &std::path::Path) -> Result<Rules, String> {
+/// The rules and the exchange-rate table they name (relative to the rules file).
+fn load_rules(path: &std::path::Path) -> Result<(Rules, Option<RateTable>), String> {
     let text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
-    Rules::from_toml(&text).map_err(|e| e.to_string())
+    let rules = Rules::from_toml(&text).map_err(|e| e.to_string())?;
+    let Some(name) = &rules.fx.rates else {
+        return Ok((rules, None));
+    };
+    let file = path.parent().unwrap_or(std::path::Path::new(".")).join(name);
+    let table = std::fs::read_to_string(&file)
+        .map_err(|e| format!("fx.rates {}: {e}", file.display()))
+        .and_then(|t| RateTable::from_ecb_csv(&t).map_err(|e| format!("fx.rates {}: {e}", file.display())))?;
+    Ok((rules, Some(table)))
 }
 
 fn error_json(source: &Source, e: &CoreError) -> serde_json::Value {

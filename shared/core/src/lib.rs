@@ -15,6 +15,7 @@ pub mod keys;
 pub mod mapper;
 pub mod money;
 pub mod posting;
+pub mod rates;
 pub mod rules;
 pub mod validation;
 

@@ -35,7 +35,7 @@ fn postings(outcomes: Vec<Outcome>) -> Vec<Posting> {
 
 fn run(rules: &str, files: &[&str]) -> Vec<Posting> {
     let texts: Vec<String> = files.iter().map(|f| data(f)).collect();
-    postings(book_of(&texts).postings(&Rules::from_toml(rules).unwrap()))
+    postings(book_of(&texts).postings(&Rules::from_toml(rules).unwrap(), None))
 }
 
 fn of(ps: &[Posting], event: EventKind) -> Vec<&Posting> {
@@ -209,11 +209,11 @@ fn a_delivery_message_invoices_the_delivery_it_adds() {
         "sequenceNumber": 5, "resource": {"typeId": "order", "id": order["id"]}, "resourceVersion": 6,
         "createdAt": "2026-11-21T07:00:01.000Z", "delivery": second});
     let rules = Rules::from_toml(&shipment_rules()).unwrap();
-    let with = postings(book_of(&[order.to_string(), message.to_string()]).postings(&rules));
-    let without = postings(book_of(&[order.to_string()]).postings(&rules));
+    let with = postings(book_of(&[order.to_string(), message.to_string()]).postings(&rules, None));
+    let without = postings(book_of(&[order.to_string()]).postings(&rules, None));
     assert_eq!((with.len(), without.len()), (2, 1));
     // Message before the order: same result.
-    let reversed = postings(book_of(&[message.to_string(), order.to_string()]).postings(&rules));
+    let reversed = postings(book_of(&[message.to_string(), order.to_string()]).postings(&rules, None));
     assert_eq!(reversed, with);
 }
 
@@ -239,7 +239,7 @@ fn on_capture_the_invoice_waits_for_the_first_successful_charge() {
         payment.to_string(),
         message.to_string(),
     ];
-    let ps = postings(book_of(&texts).postings(&Rules::from_toml(&rules).unwrap()));
+    let ps = postings(book_of(&texts).postings(&Rules::from_toml(&rules).unwrap(), None));
     let kinds: Vec<EventKind> = ps.iter().map(|p| p.event).collect();
     assert_eq!(kinds, [EventKind::Invoice, EventKind::Capture]);
     assert_eq!(ps[0].date, "2026-11-21", "dated by the capture's timestamp");
@@ -254,7 +254,7 @@ fn a_newer_payment_version_keeps_every_key() {
     let order = data("orders/se-sek-mixed-rates.json");
     let rules = Rules::from_toml(RULES).unwrap();
     let keys = |texts: &[String]| -> Vec<String> {
-        postings(book_of(texts).postings(&rules))
+        postings(book_of(texts).postings(&rules, None))
             .iter()
             .map(|p| p.idempotency_key.to_string())
             .collect()
@@ -273,7 +273,7 @@ fn a_reused_transaction_id_gets_an_occurrence_index() {
     payment["transactions"][2]["id"] = first;
     let ps = postings(
         book_of(&[data("orders/se-sek-mixed-rates.json"), payment.to_string()])
-            .postings(&Rules::from_toml(RULES).unwrap()),
+            .postings(&Rules::from_toml(RULES).unwrap(), None),
     );
     let keys: Vec<&str> = of(&ps, EventKind::Capture)
         .iter()
@@ -284,7 +284,7 @@ fn a_reused_transaction_id_gets_an_occurrence_index() {
 }
 
 fn refused(order: &str, payment: Value) -> CoreError {
-    let outcomes = book_of(&[data(order), payment.to_string()]).postings(&Rules::from_toml(RULES).unwrap());
+    let outcomes = book_of(&[data(order), payment.to_string()]).postings(&Rules::from_toml(RULES).unwrap(), None);
     outcomes.into_iter().find_map(|(_, r)| r.err()).expect("refused")
 }
 

@@ -22,6 +22,7 @@ use crate::commercetools::payment::{Payment, Transaction};
 use crate::error::CoreError;
 use crate::input::Document;
 use crate::posting::Posting;
+use crate::rates::{attach_rate, RateTable};
 use crate::rules::{InvoiceTrigger, Rules};
 
 /// Where a document came from (file and place inside it), for reports.
@@ -247,8 +248,16 @@ impl Book {
         true
     }
 
-    /// Every posting the book's documents call for, per source document.
-    pub fn postings(&self, rules: &Rules) -> Vec<Outcome> {
+    /// Every posting the book's documents call for, per source document. Documents in another
+    /// currency than their entity's base currency get their exchange rate from `rates`.
+    pub fn postings(&self, rules: &Rules, rates: Option<&RateTable>) -> Vec<Outcome> {
+        self.unrated_postings(rules)
+            .into_iter()
+            .map(|(source, r)| (source, r.and_then(|ps| with_rates(ps, rules, rates))))
+            .collect()
+    }
+
+    fn unrated_postings(&self, rules: &Rules) -> Vec<Outcome> {
         let mut out: Vec<Outcome> = Vec::new();
         let mut linked = std::collections::BTreeSet::new();
         for id in &self.order_sequence {
@@ -282,6 +291,27 @@ impl Book {
             out.push((source.clone(), Err(CoreError::Unlinked(msg))));
         }
         out
+    }
+}
+
+/// Attaches each posting's exchange rate; a missing one refuses the document's postings.
+fn with_rates(mut postings: Vec<Posting>, rules: &Rules, rates: Option<&RateTable>) -> Result<Vec<Posting>, CoreError> {
+    let mut problems = Vec::new();
+    for p in &mut postings {
+        let Some(entity) = rules.entities.get(&p.entity) else {
+            continue;
+        };
+        if let Err(problem) = attach_rate(p, &entity.base_currency, rates) {
+            problems.push(problem.at("order", None));
+        }
+    }
+    match postings.first() {
+        Some(first) if !problems.is_empty() => Err(CoreError::Validation(crate::validation::ValidationError {
+            order: first.external_ref.split('/').next().unwrap_or_default().to_string(),
+            order_id: first.order_id.clone().unwrap_or_default(),
+            problems,
+        })),
+        _ => Ok(postings),
     }
 }
 
