@@ -52,6 +52,29 @@ pub struct ValidationError {
     pub problems: Vec<Problem>,
 }
 
+impl ValidationError {
+    pub fn of(order: &crate::commercetools::order::Order, problems: Vec<Problem>) -> Self {
+        Self {
+            order: order.display_ref().to_string(),
+            order_id: order.id.clone(),
+            problems,
+        }
+    }
+
+    /// `value` when nothing was found wrong, else every problem of the order at once.
+    pub fn unless_empty<T>(
+        order: &crate::commercetools::order::Order,
+        problems: Vec<Problem>,
+        value: T,
+    ) -> Result<T, Self> {
+        if problems.is_empty() {
+            Ok(value)
+        } else {
+            Err(Self::of(order, problems))
+        }
+    }
+}
+
 fn summary(problems: &[Problem]) -> String {
     problems
         .iter()

@@ -358,13 +358,7 @@ fn local_date_of(order: &Order, rules: &Rules, time: &str) -> Result<String, Cor
     let mut problems = Vec::new();
     let date = Builder::for_order(order, rules, order.total_price.cent_digits(), &mut problems)
         .and_then(|mut b| b.local_date(Some(time), "date"));
-    date.ok_or_else(|| {
-        CoreError::Validation(crate::validation::ValidationError {
-            order: order.display_ref().to_string(),
-            order_id: order.id.clone(),
-            problems,
-        })
-    })
+    date.ok_or_else(|| CoreError::Validation(crate::validation::ValidationError::of(order, problems)))
 }
 
 /// The time of the earliest successful capture of the order's payments.

@@ -12,15 +12,14 @@ use crate::validation::{Problem, ValidationError};
 /// The credit note reversing `invoice`, dated `date` (the cancellation's local date).
 pub fn map_cancellation(order: &Order, invoice: &Posting, date: String) -> Result<Posting, ValidationError> {
     if has_accepted_returns(order) {
-        return Err(ValidationError {
-            order: order.display_ref().to_string(),
-            order_id: order.id.clone(),
-            problems: vec![Problem::new(
+        return Err(ValidationError::of(
+            order,
+            vec![Problem::new(
                 "orderState",
                 "cancelled after returns were credited: reverse the rest by hand, an automatic full credit note would credit the returns twice",
             )
             .at("order", None)],
-        });
+        ));
     }
     let mut p = Posting::new(
         EventKind::CreditNote,

@@ -27,11 +27,7 @@ pub fn map_invoice(order: &Order, rules: &Rules) -> Result<Posting, ValidationEr
     let posting = build(order, rules, &mut problems);
     match posting {
         Some(p) if problems.is_empty() => Ok(p),
-        _ => Err(ValidationError {
-            order: order.display_ref().to_string(),
-            order_id: order.id.clone(),
-            problems,
-        }),
+        _ => Err(ValidationError::of(order, problems)),
     }
 }
 

@@ -31,15 +31,7 @@ pub fn map_payment(
 ) -> Result<Vec<Posting>, ValidationError> {
     let mut problems = Vec::new();
     let postings = build(payment, order, rules, fallback_time, &mut problems);
-    if problems.is_empty() {
-        Ok(postings)
-    } else {
-        Err(ValidationError {
-            order: order.display_ref().to_string(),
-            order_id: order.id.clone(),
-            problems,
-        })
-    }
+    ValidationError::unless_empty(order, problems, postings)
 }
 
 /// What the order's credit notes credit to the customer: the whole invoice when cancelled.

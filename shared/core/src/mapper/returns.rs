@@ -52,15 +52,7 @@ pub fn has_accepted_returns(order: &Order) -> bool {
 pub fn map_credit_notes(order: &Order, rules: &Rules) -> Result<Vec<Posting>, ValidationError> {
     let mut problems = Vec::new();
     let postings = build(order, rules, &mut problems);
-    if problems.is_empty() {
-        Ok(postings)
-    } else {
-        Err(ValidationError {
-            order: order.display_ref().to_string(),
-            order_id: order.id.clone(),
-            problems,
-        })
-    }
+    ValidationError::unless_empty(order, problems, postings)
 }
 
 fn build(order: &Order, rules: &Rules, problems: &mut Vec<Problem>) -> Vec<Posting> {

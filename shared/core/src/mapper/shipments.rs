@@ -63,13 +63,5 @@ pub fn map_delivery_invoices(order: &Order, rules: &Rules) -> Result<Vec<Posting
         p.lines = lines;
         postings.push(p);
     }
-    if problems.is_empty() {
-        Ok(postings)
-    } else {
-        Err(ValidationError {
-            order: order.display_ref().to_string(),
-            order_id: order.id.clone(),
-            problems,
-        })
-    }
+    ValidationError::unless_empty(order, problems, postings)
 }
