@@ -1,10 +1,10 @@
-//! Reading inputs: files and folders of JSON, in a stable order.
+//! Reading inputs: files and folders of JSON (and CSV settlement reports), in a stable order.
 
 use std::path::{Path, PathBuf};
 
-/// Expands folders (recursively) to their `.json` files; files are kept as given. Sorted within
+/// Expands folders (recursively) to their `.json` and `.csv` files; files are kept as given. Sorted within
 /// each folder so output never depends on the file system's listing order.
-pub fn json_files(paths: &[PathBuf]) -> Vec<Result<PathBuf, (PathBuf, std::io::Error)>> {
+pub fn input_files(paths: &[PathBuf]) -> Vec<Result<PathBuf, (PathBuf, std::io::Error)>> {
     let mut out = Vec::new();
     for p in paths {
         collect(p, &mut out);
@@ -24,7 +24,7 @@ fn collect(path: &Path, out: &mut Vec<Result<PathBuf, (PathBuf, std::io::Error)>
     let mut entries = entries;
     entries.sort();
     for e in entries {
-        if e.is_dir() || e.extension().is_some_and(|x| x == "json") {
+        if e.is_dir() || e.extension().is_some_and(|x| x == "json" || x == "csv") {
             collect(&e, out);
         }
     }

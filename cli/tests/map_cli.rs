@@ -479,3 +479,55 @@ fn foreign_currency_documents_carry_the_rate_of_their_date_and_a_missing_rate_is
     assert_eq!(p[0]["field"], "exchange_rate", "{p:?}");
     assert!(p[0]["message"].as_str().unwrap().contains("USD→SEK"));
 }
+
+#[test]
+fn settlement_reports_map_beside_orders_and_bad_lines_are_named() {
+    let out = ctvisma()
+        .args([
+            "map",
+            "--rules",
+            "config/rules.toml",
+            "tests/data/settlements",
+            "tests/data/orders/se-sek-returns.json",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let postings = doc["postings"].as_array().unwrap();
+    let payouts: Vec<&Value> = postings.iter().filter(|p| p["event"] == "payout").collect();
+    assert_eq!(payouts.len(), 9);
+    assert!(postings.iter().any(|p| p["event"] == "invoice"));
+    let skipped = stderr_lines(&out);
+    assert!(
+        skipped
+            .iter()
+            .any(|l| l["notice"] == "skipped" && l["kind"] == "MerchantPayout" && l["path"] == "line 11"),
+        "{skipped:?}"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("broken-settlement.csv");
+    let text = std::fs::read_to_string(repo().join("tests/data/settlements/adyen-settlement-batch-1042.csv")).unwrap();
+    std::fs::write(
+        &bad,
+        text.replacen("496.75", "49x.75", 1)
+            .replacen("2026-11-25 02:14:10", "tomorrow", 1),
+    )
+    .unwrap();
+    let out = ctvisma()
+        .args(["map", "--rules", "config/rules.toml"])
+        .arg(&bad)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let errors = stderr_lines(&out);
+    let lines: Vec<u64> = errors[0]["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["line"].as_u64().unwrap())
+        .collect();
+    assert_eq!(lines, vec![2, 4], "{errors:?}");
+    assert_eq!(errors[0]["error"], "validation");
+}

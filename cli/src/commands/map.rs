@@ -10,7 +10,9 @@ use std::io::Write;
 
 use ctvisma_core::input::documents_from_str;
 use ctvisma_core::mapper::book::{Added, Book, Source};
+use ctvisma_core::mapper::payouts::{map_settlement, PayoutOutcome};
 use ctvisma_core::rates::RateTable;
+use ctvisma_core::settlement;
 use ctvisma_core::{CoreError, Posting, PostingDocument, Rules};
 use serde_json::json;
 
@@ -29,8 +31,9 @@ pub fn run(args: &MapArgs, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
     };
     let mut refused = false;
     let mut book = Book::default();
+    let mut settlements = Vec::new();
 
-    for file in files::json_files(&args.paths) {
+    for file in files::input_files(&args.paths) {
         let file = match file {
             Ok(f) => f,
             Err((dir, e)) => {
@@ -51,6 +54,10 @@ pub fn run(args: &MapArgs, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
                 continue;
             }
         };
+        if settlement::looks_like_settlement(&text) {
+            settlements.extend(settlement_postings(&text, &name, &rules, rates.as_ref(), err));
+            continue;
+        }
         for found in documents_from_str(&text) {
             let source = Source {
                 file: name.clone(),
@@ -76,7 +83,7 @@ pub fn run(args: &MapArgs, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
 
     let mut postings: Vec<Posting> = Vec::new();
     let mut seen: BTreeMap<String, usize> = BTreeMap::new();
-    for (source, outcome) in book.postings(&rules, rates.as_ref()) {
+    for (source, outcome) in book.postings(&rules, rates.as_ref()).into_iter().chain(settlements) {
         let found = match outcome {
             Ok(p) => p,
             Err(e) => {
@@ -119,6 +126,37 @@ pub fn run(args: &MapArgs, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
     }
 }
 
+/// The payout postings of a settlement report, one outcome per line; a file that does not parse is
+/// one error listing all its bad lines.
+fn settlement_postings(
+    text: &str,
+    name: &str,
+    rules: &Rules,
+    rates: Option<&RateTable>,
+    err: &mut dyn Write,
+) -> Vec<(Source, Result<Vec<Posting>, CoreError>)> {
+    let source = |line: usize| Source {
+        file: name.to_string(),
+        path: format!("line {line}"),
+    };
+    let parsed = match settlement::parse(text) {
+        Ok(s) => s,
+        Err(e) => return vec![(source(1), Err(e.into()))],
+    };
+    let mut out = Vec::new();
+    for (line, outcome) in parsed.lines.iter().zip(map_settlement(&parsed, rules, rates)) {
+        match outcome {
+            PayoutOutcome::Posted(p) => out.push((source(line.file_line), Ok(vec![*p]))),
+            PayoutOutcome::Refused(e) => out.push((source(line.file_line), Err(e.into()))),
+            PayoutOutcome::Skipped { line, reason } => report(
+                err,
+                json!({"notice": "skipped", "file": name, "path": format!("line {line}"), "kind": "MerchantPayout", "reason": reason}),
+            ),
+        }
+    }
+    out
+}
+
 /// The rules and the exchange-rate table they name (relative to the rules file).
 fn load_rules(path: &std::path::Path) -> Result<(Rules, Option<RateTable>), String> {
     let text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
@@ -141,6 +179,9 @@ fn error_json(source: &Source, e: &CoreError) -> serde_json::Value {
             "order": v.order, "order_id": v.order_id, "problems": v.problems, "message": v.to_string(),
         }),
         CoreError::Unlinked(m) => json!({"error": "unlinked", "file": file, "path": path, "message": m}),
+        CoreError::Settlement(s) => json!({
+            "error": "validation", "file": file, "path": path, "problems": s.problems, "message": s.to_string(),
+        }),
         other => json!({"error": "parse", "file": file, "path": path, "message": other.to_string()}),
     }
 }

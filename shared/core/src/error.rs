@@ -26,6 +26,8 @@ pub enum CoreError {
     Validation(#[from] ValidationError),
     #[error(transparent)]
     Rules(#[from] RulesError),
+    #[error(transparent)]
+    Settlement(#[from] crate::settlement::SettlementError),
     /// A payment or update whose order (or payment) is not known yet: it may arrive or be fetched.
     #[error("not linked: {0}")]
     Unlinked(String),

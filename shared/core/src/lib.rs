@@ -17,6 +17,7 @@ pub mod money;
 pub mod posting;
 pub mod rates;
 pub mod rules;
+pub mod settlement;
 pub mod validation;
 
 pub use error::{Classify, CoreError, ErrorClass};

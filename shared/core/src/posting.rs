@@ -41,6 +41,8 @@ pub enum Role {
     Fee,
     /// The bank account a payout lands on.
     Bank,
+    /// Money held by the PSP between settlement and payout (when the rules keep it apart).
+    PspBalance,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -65,6 +65,10 @@ pub struct PayoutRules {
     pub bank: Option<AccountCode>,
     /// PSP fees (commission, markup, scheme fees, interchange).
     pub fees: Option<AccountCode>,
+    /// The PSP balance account, when the books follow it: settlement lines post their net there
+    /// and the batch's MerchantPayout line moves it to `bank` in the one amount the bank statement
+    /// shows. Without it, each line's net posts straight to `bank` and MerchantPayout posts nothing.
+    pub balance: Option<AccountCode>,
 }
 
 /// Where a payment's money sits until the PSP pays it out.
