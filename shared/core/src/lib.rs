@@ -8,6 +8,7 @@
 //! - the output document: [`posting`]; idempotency keys: [`keys`]
 //! - what can go wrong: [`validation`], [`error`]
 
+pub mod base_currency;
 pub mod commercetools;
 pub mod error;
 pub mod input;

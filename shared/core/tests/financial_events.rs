@@ -319,3 +319,99 @@ fn a_subscription_test_message_is_skipped() {
         Added::Skipped("ResourceCreated".into())
     );
 }
+
+/// The DE sample with a 50.00 discount on its total, `returns` as its return items, and a payment
+/// that captured the whole order and refunded `refund` (in cents).
+fn discounted_order(returns: &[(&str, i64)], refund: i64) -> (Value, Value) {
+    let mut order: Value = serde_json::from_str(&data("orders/de-eur-net-b2b-discount-on-total.json")).unwrap();
+    let items: Vec<Value> = returns
+        .iter()
+        .enumerate()
+        .map(|(n, (line, qty))| {
+            json!({"type": "LineItemReturnItem", "id": format!("ri-{n}"), "quantity": qty, "lineItemId": line,
+                   "shipmentState": "Returned", "paymentState": "Initial", "createdAt": "2026-11-30T10:00:00.000Z"})
+        })
+        .collect();
+    order["returnInfo"] =
+        json!([{"returnTrackingId": "RET-1", "returnDate": "2026-11-30T10:00:00.000Z", "items": items}]);
+    order["paymentInfo"] = json!({"payments": [{"typeId": "payment", "id": "pay-de"}]});
+    let eur =
+        |cents: i64| json!({"type": "centPrecision", "currencyCode": "EUR", "centAmount": cents, "fractionDigits": 2});
+    let payment = json!({"id": "pay-de", "version": 3, "amountPlanned": eur(70303),
+        "paymentMethodInfo": {"paymentInterface": "adyen", "method": "card"},
+        "transactions": [
+            {"id": "t-charge", "type": "Charge", "state": "Success", "timestamp": "2026-11-23T09:00:00.000Z", "amount": eur(70303)},
+            {"id": "t-refund", "type": "Refund", "state": "Success", "timestamp": "2026-12-01T09:00:00.000Z", "amount": eur(refund)}]});
+    (order, payment)
+}
+
+const DRILL: &str = "120d0645-cbdb-5962-968f-dbe60e5a25ca";
+const BOOK: &str = "5e7b25d8-a92e-517a-9c41-f1335ea87b6f";
+
+/// Sum per (role, account, VAT code): what a credit note must mirror of the invoice.
+fn by_account(ps: &[&Posting]) -> std::collections::BTreeMap<(String, String, Option<String>), Decimal> {
+    let mut m = std::collections::BTreeMap::new();
+    for l in ps.iter().flat_map(|p| &p.lines) {
+        *m.entry((format!("{:?}", l.role), l.account.0.clone(), l.vat_code.clone()))
+            .or_insert(Decimal::ZERO) += l.amount;
+    }
+    m
+}
+
+#[test]
+fn a_return_on_an_order_with_a_total_discount_credits_what_the_customer_paid_for_it() {
+    // Invoice: drill 3 × 149.99 = 449.97 net / 535.46 gross (19 %), book 5 × 39.90 = 199.50 /
+    // 213.46 (7 %), shipping 9.90 / 11.78 (19 %); order net 609.37, so the order discount is
+    // 659.37 − 609.37 = 50.00, split by net: 19 % 459.87 → 34.87, 7 % 199.50 → 15.13.
+    // 19 % group: net 459.87 − 34.87 = 425.00, VAT 80.75 (taxPortion), gross 505.75, so its gross
+    // discount is 547.24 − 505.75 = 41.49. Split by net 449.97 : 9.90, the drill takes 34.12 net
+    // (3411.93 → 3412 cents) and 40.60 gross (4059.68 → 4060): 415.85 net, 494.86 gross.
+    // One drill of three: net 415.85 / 3 = 138.62, gross 494.86 / 3 = 164.95, VAT 26.33;
+    // list net 449.97 / 3 = 149.99, so its discount is 149.99 − 138.62 = 11.37.
+    let (order, payment) = discounted_order(&[(DRILL, 1)], 16495);
+    let ps =
+        postings(book_of(&[order.to_string(), payment.to_string()]).postings(&Rules::from_toml(RULES).unwrap(), None));
+    let notes = of(&ps, EventKind::CreditNote);
+    assert_eq!(notes.len(), 1);
+    let note = notes[0];
+    assert_eq!(amounts(note, Role::Receivable), [pair("1510", "-164.95")]);
+    assert_eq!(amounts(note, Role::Revenue), [pair("3001", "149.99")]);
+    assert_eq!(amounts(note, Role::Discount), [pair("3730", "-11.37")]);
+    assert_eq!(amounts(note, Role::Vat), [pair("2611", "26.33")]);
+    assert!(amounts(note, Role::Rounding).is_empty());
+    assert_eq!(note.balance(), Decimal::ZERO);
+    // The refund of exactly the credited amount clears the receivable: no goodwill.
+    let refund = of(&ps, EventKind::Refund)[0];
+    assert_eq!(amounts(refund, Role::Receivable), [pair("1510", "164.95")]);
+}
+
+#[test]
+fn returning_all_of_an_order_with_a_total_discount_mirrors_its_invoice() {
+    let rules = RULES.replace(
+        "[entities.DE.accounts]",
+        "[entities.DE.returns]\ncredit_shipping = true\n\n[entities.DE.accounts]",
+    );
+    let (order, payment) = discounted_order(&[(DRILL, 3), (BOOK, 5)], 70303);
+    let ps =
+        postings(book_of(&[order.to_string(), payment.to_string()]).postings(&Rules::from_toml(&rules).unwrap(), None));
+    let invoice = of(&ps, EventKind::Invoice);
+    let notes = of(&ps, EventKind::CreditNote);
+    assert_eq!((invoice.len(), notes.len()), (1, 1));
+    let mirrored: std::collections::BTreeMap<_, _> = by_account(&invoice).into_iter().map(|(k, v)| (k, -v)).collect();
+    assert_eq!(by_account(&notes), mirrored);
+    assert_eq!(notes[0].total(Role::Receivable), Decimal::new(-70303, 2));
+    let refund = of(&ps, EventKind::Refund)[0];
+    assert_eq!(
+        amounts(refund, Role::Receivable),
+        [pair("1510", "703.03")],
+        "no goodwill"
+    );
+
+    // Cancelled instead of returned: the reversal is the invoice mirrored line by line.
+    let (mut order, _) = discounted_order(&[], 0);
+    order["orderState"] = json!("Cancelled");
+    order["lastModifiedAt"] = json!("2026-11-24T08:00:00.000Z");
+    let ps = postings(book_of(&[order.to_string()]).postings(&Rules::from_toml(RULES).unwrap(), None));
+    let (invoice, reversal) = (of(&ps, EventKind::Invoice)[0], of(&ps, EventKind::CreditNote)[0]);
+    assert_eq!(reversal.lines, ctvisma_core::mapper::partial::reversed(&invoice.lines));
+}

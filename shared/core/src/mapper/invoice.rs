@@ -13,7 +13,7 @@ use chrono::DateTime;
 use rust_decimal::Decimal;
 
 use super::items::{items, Item};
-use super::split::split_proportionally;
+use super::order_discount::{discount_shares, orphan_portion, vat_shares};
 use crate::commercetools::order::Order;
 use crate::keys::IdempotencyKey;
 use crate::money::{fixed, minor_unit, percent_string};
@@ -260,10 +260,12 @@ impl<'r> Builder<'r, '_> {
             LineKind::Shipping => Role::Shipping,
         };
         let separate = entity.discounts == DiscountPosting::Separate;
+        // With `net`, an item's share of the order-total discount still posts as a discount,
+        // as the invoice's order-discount lines do.
         let (revenue, discount) = if separate {
             (item.undiscounted_net, item.undiscounted_net - item.net)
         } else {
-            (item.net, Decimal::ZERO)
+            (item.net + item.order_discount, item.order_discount)
         };
         let vat = vat.map(|v| (v, item.rate));
         let text = item.text.clone();
@@ -281,91 +283,31 @@ impl<'r> Builder<'r, '_> {
         }
     }
 
-    /// A discount on the order total: its net is what the lines' nets exceed the order's net by,
-    /// split across (tax country, rate) groups in proportion to their net.
+    /// A discount on the order total: one `discount` line per (tax country, rate) group.
     fn order_discount(&mut self, order: &Order, items: &[Item<'_>]) {
-        let Some(dot) = &order.discount_on_total_price else {
-            return;
-        };
-        let order_net = order
-            .taxed_price
-            .as_ref()
-            .map_or(&order.total_price, |t| &t.total_net)
-            .amount();
-        let items_net: Decimal = items.iter().map(|i| i.net).sum();
-        let discount = items_net - order_net;
-        let stated = dot.discounted_amount.amount();
-        if discount.is_sign_negative() && !discount.is_zero()
-            || discount > stated + self.unit() * Decimal::from(items.len().max(1))
-        {
-            self.problems.push(
-                Problem::new(
-                    "discountOnTotalPrice",
-                    format!("lines' net {items_net} less order net {order_net} = {discount} does not fit the discount of {stated}"),
-                )
-                .at("order", None),
-            );
-            return;
-        }
-        let groups = group_by_rate(items, |i| i.net);
-        let weights: Vec<Decimal> = groups.values().copied().collect();
-        let Some(shares) = split_proportionally(discount, &weights, self.digits) else {
-            self.problems.push(
-                Problem::new(
-                    "discountOnTotalPrice",
-                    "discount on an order without net to split it over",
-                )
-                .at("order", None),
-            );
-            return;
+        let shares = match discount_shares(order, items, self.digits) {
+            Ok(s) if s.is_empty() => return,
+            Ok(s) => s,
+            Err(p) => return self.problems.push(p),
         };
         let account = self.account(self.entity.accounts.discount.as_ref(), "discount", "accounts.discount");
-        for (((country, rate), _), share) in groups.iter().zip(shares) {
-            let vat = self.vat_rule(country, rate.0, "order discount", None);
+        for ((country, rate), share) in shares {
+            let vat = self.vat_rule(&country, rate.0, "order discount", None);
             let vat = vat.map(|v| (v, rate.0));
             let text = Some(format!("Order discount {} %", percent_string(rate.0)));
             self.push(Role::Discount, account.clone(), share, vat, None, text);
         }
     }
 
-    /// VAT per rate from the order's tax portions; a rate shared by several tax countries is
-    /// split between them by their items' VAT.
+    /// VAT per rate from the order's tax portions (see [`vat_shares`]).
     fn vat_lines(&mut self, order: &Order, items: &[Item<'_>]) {
-        let Some(taxed) = &order.taxed_price else { return };
-        let mut portions: BTreeMap<RateKey, Decimal> = BTreeMap::new();
-        for p in &taxed.tax_portions {
-            *portions.entry(RateKey(p.rate.normalize())).or_default() += p.amount.amount();
-        }
-        let item_vat = group_by_rate(items, |i| i.tax());
-        for (rate, amount) in portions.into_iter().rev() {
-            if amount.is_zero() {
-                continue;
-            }
-            let countries: Vec<(&String, Decimal)> = item_vat
-                .iter()
-                .filter(|((_, r), _)| *r == rate)
-                .map(|((c, _), v)| (*c, *v))
-                .collect();
-            let label = format!("VAT {} %", percent_string(rate.0));
-            if countries.is_empty() {
-                self.problems.push(
-                    Problem::new(
-                        "taxPortions",
-                        format!("{label} of {amount} has no line taxed at that rate"),
-                    )
-                    .at("order", None),
-                );
-                continue;
-            }
-            let weights: Vec<Decimal> = countries.iter().map(|(_, v)| *v).collect();
-            let shares = split_proportionally(amount, &weights, self.digits).unwrap_or_else(|| {
-                std::iter::once(amount)
-                    .chain(std::iter::repeat(Decimal::ZERO))
-                    .take(weights.len())
-                    .collect()
-            });
-            for ((country, _), share) in countries.into_iter().zip(shares) {
-                self.vat_line(country, rate.0, share, &label);
+        for share in vat_shares(order, items, self.digits) {
+            match share.country {
+                Some(country) => {
+                    let label = format!("VAT {} %", percent_string(share.rate.0));
+                    self.vat_line(country, share.rate.0, share.amount, &label);
+                }
+                None => self.problems.push(orphan_portion(&share)),
             }
         }
     }
@@ -496,9 +438,9 @@ impl<'r> Builder<'r, '_> {
 
 /// A normalised tax rate, ordered, usable as a map key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-struct RateKey(Decimal);
+pub(super) struct RateKey(pub Decimal);
 
-fn group_by_rate<'i>(
+pub(super) fn group_by_rate<'i>(
     items: &'i [Item<'_>],
     amount: impl Fn(&Item<'_>) -> Decimal,
 ) -> BTreeMap<(&'i String, RateKey), Decimal> {

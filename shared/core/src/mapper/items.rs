@@ -24,11 +24,15 @@ pub struct Item<'a> {
     pub line_id: Option<&'a str>,
     /// Units on the line (1 for shipping): partial invoices and credit notes scale by it.
     pub quantity: i64,
-    /// Net after line discounts: what the item contributes to the order's net.
+    /// Net after line discounts: what the item contributes to the order's net. Partial documents
+    /// lower it by the item's share of an order-total discount ([`super::order_discount`]).
     pub net: Decimal,
     /// Net before line (cart and shipping) discounts.
     pub undiscounted_net: Decimal,
     pub gross: Decimal,
+    /// The item's share of an order-total discount already taken off `net` (zero on the invoice,
+    /// which posts that discount per VAT group instead).
+    pub order_discount: Decimal,
     /// Tax rate as a fraction (0.25).
     pub rate: Decimal,
     pub tax_country: String,
@@ -261,6 +265,7 @@ impl Ctx<'_> {
             net,
             undiscounted_net,
             gross,
+            order_discount: Decimal::ZERO,
             rate: rate.normalize(),
             tax_country,
             own_portions,

@@ -3,7 +3,8 @@
 //! - [`book`]: a run's orders, payments and messages together, and every posting they call for
 //! - [`items`]: the amounts of every line item, custom line item and shipping of an order
 //! - [`invoice`]: the invoice posting built from them, with its consistency checks
-//! - [`split`]: proportional split of an order-total discount across VAT rates
+//! - [`order_discount`]: an order-total discount per VAT group and per item
+//! - [`split`]: proportional split (largest remainder) of an amount by weights
 //! - [`partial`]: slices of lines for partial invoices and credit notes
 //! - [`shipments`]: invoicing per delivery; [`returns`]: credit notes; [`cancellation`]
 //! - [`payments`]: captures, refunds and chargebacks; [`payouts`]: PSP settlement lines
@@ -12,6 +13,7 @@ pub mod book;
 pub mod cancellation;
 pub mod invoice;
 pub mod items;
+pub mod order_discount;
 pub mod partial;
 pub mod payments;
 pub mod payouts;

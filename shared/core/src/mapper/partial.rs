@@ -1,8 +1,9 @@
 //! Postings for part of an order: the invoice of one delivery, the credit note of one return.
 //!
 //! A slice of `now` units of a line that already had `before` units covered by earlier documents
-//! gets f(before + now) − f(before) of each amount X of the line (net, undiscounted net, gross),
-//! with f(k) = round(X × k / quantity) half-even. So slices never add up to more than the line,
+//! gets f(before + now) − f(before) of each amount X of the line (net, undiscounted net, gross,
+//! order-discount share), with f(k) = round(X × k / quantity) half-even. Net and gross already
+//! carry the line's share of an order-total discount ([`super::order_discount`]). So slices never add up to more than the line,
 //! and the last one takes the remainder: all slices of a line sum to exactly its amounts.
 //! VAT = gross − net of each slice, so a partial posting balances without a rounding line.
 
@@ -82,6 +83,7 @@ pub(super) fn slice_items<'a>(
         sliced.net = part(item.net);
         sliced.undiscounted_net = part(item.undiscounted_net);
         sliced.gross = part(item.gross);
+        sliced.order_discount = part(item.order_discount);
         sliced.quantity = s.now;
         out.push(sliced);
     }

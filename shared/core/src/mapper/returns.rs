@@ -6,12 +6,14 @@
 //! ReturnInfo posts once none of its items is pending and at least one is accepted; its key is the
 //! order id + the sorted ids of the accepted items. Amounts per line follow [`super::partial`]:
 //! pending items reserve their units in list order, so a return accepted later still gets the
-//! slice it would have had, and the last slice of a line takes the remainder.
+//! slice it would have had, and the last slice of a line takes the remainder. Lines carry their
+//! share of an order-total discount, so returning everything credits exactly the invoice.
 
 use rust_decimal::Decimal;
 
 use super::invoice::Builder;
 use super::items::items;
+use super::order_discount::apply_to_items;
 use super::partial::{reversed, slice_items, slice_lines, Tally};
 use crate::commercetools::order::{Order, ReturnInfo, ReturnItem};
 use crate::keys::IdempotencyKey;
@@ -59,18 +61,9 @@ fn build(order: &Order, rules: &Rules, problems: &mut Vec<Problem>) -> Vec<Posti
     if !has_accepted_returns(order) {
         return Vec::new();
     }
-    if order.discount_on_total_price.is_some() {
-        problems.push(
-            Problem::new(
-                "returnInfo",
-                "a return on an order with a discount on its total price cannot be split per line yet: credit it by hand",
-            )
-            .at("order", None),
-        );
-        return Vec::new();
-    }
     let digits = order.total_price.cent_digits();
-    let all_items = items(order, digits, problems);
+    let mut all_items = items(order, digits, problems);
+    apply_to_items(order, &mut all_items, digits, problems);
     let lines_total: Vec<(&str, i64)> = all_items
         .iter()
         .filter_map(|i| i.line_id.map(|id| (id, i.quantity)))

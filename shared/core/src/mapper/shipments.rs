@@ -2,11 +2,13 @@
 //!
 //! Deliveries are taken in the order commercetools lists them (every shipping of a multiple-
 //! shipping order in turn); shipping is charged with the first delivery. The amounts of each
-//! delivery are slices of the order's lines (see [`super::partial`]), so split shipments add up to
-//! the order exactly. An order marked Shipped or Delivered without any delivery is invoiced whole.
+//! delivery are slices of the order's lines (see [`super::partial`]), each line carrying its share
+//! of an order-total discount, so split shipments add up to the order exactly. An order marked
+//! Shipped or Delivered without any delivery is invoiced whole.
 
 use super::invoice::{map_invoice, Builder};
 use super::items::items;
+use super::order_discount::apply_to_items;
 use super::partial::{slice_items, slice_lines, Tally};
 use crate::commercetools::order::{Delivery, Order};
 use crate::keys::IdempotencyKey;
@@ -32,7 +34,8 @@ pub fn map_delivery_invoices(order: &Order, rules: &Rules) -> Result<Vec<Posting
     }
     let mut problems = Vec::new();
     let digits = order.total_price.cent_digits();
-    let all_items = items(order, digits, &mut problems);
+    let mut all_items = items(order, digits, &mut problems);
+    apply_to_items(order, &mut all_items, digits, &mut problems);
     let mut tally = Tally::default();
     let mut postings = Vec::new();
     for (n, delivery) in deliveries.iter().enumerate() {
