@@ -1,0 +1,276 @@
+//! Visma.net ERP Financials: every posting becomes a general-ledger journal transaction, released
+//! when the entity's settings say so. Lookups list the journal transactions of the posting's
+//! financial period and match our reference in the description. The hourly request budget is read
+//! from the `X-RateLimit-*` headers: when it is spent and resets later than the caller can wait,
+//! the call fails as transient.
+//!
+//! Endpoints: `VISMANET_API_URL` (default `https://api.finance.visma.net`) and
+//! `VISMANET_TOKEN_URL` (default `https://connect.visma.com/connect/token`).
+
+pub mod auth;
+pub mod journal;
+
+use std::time::Duration;
+
+use ctvisma_core::Posting;
+use reqwest::{Method, Response, StatusCode};
+use serde_json::Value;
+
+use self::auth::{VismanetAuth, TARGET};
+use crate::error::VismaError;
+use crate::http::{Deadline, Http};
+use crate::reference::document_text;
+use crate::token_store::Secret;
+use crate::{amount, has_effect, LedgerTarget, Posted};
+
+#[derive(Debug, Clone)]
+pub struct VismanetConfig {
+    pub api_url: String,
+    pub token_url: String,
+    pub client_id: String,
+    pub client_secret: Secret,
+    pub tenant_id: String,
+    /// Release journal transactions to the ledger right after creating them.
+    pub release: bool,
+}
+
+impl VismanetConfig {
+    pub fn from_env() -> Result<Self, VismaError> {
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+        let need = |name: &str| {
+            var(name).ok_or_else(|| VismaError::Setup {
+                target: TARGET,
+                missing: vec![format!("environment variable {name}")],
+            })
+        };
+        Ok(Self {
+            api_url: var("VISMANET_API_URL").unwrap_or_else(|| "https://api.finance.visma.net".into()),
+            token_url: var("VISMANET_TOKEN_URL").unwrap_or_else(|| "https://connect.visma.com/connect/token".into()),
+            client_id: need("VISMANET_CLIENT_ID")?,
+            client_secret: Secret::new(need("VISMANET_CLIENT_SECRET")?),
+            tenant_id: need("VISMANET_TENANT_ID")?,
+            release: var("VISMANET_RELEASE").is_none_or(|v| v != "false"),
+        })
+    }
+}
+
+/// What the last response said about the hourly budget.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RateBudget {
+    pub limit: Option<u64>,
+    pub remaining: Option<u64>,
+    /// Seconds until the budget resets.
+    pub reset_secs: Option<u64>,
+}
+
+pub struct Vismanet {
+    http: Http,
+    base: String,
+    auth: VismanetAuth,
+    release: bool,
+    budget: std::sync::Mutex<RateBudget>,
+}
+
+impl Vismanet {
+    pub fn new(http: Http, config: &VismanetConfig) -> Self {
+        let auth = VismanetAuth::new(
+            http.clone(),
+            &config.token_url,
+            &config.client_id,
+            config.client_secret.clone(),
+            &config.tenant_id,
+        );
+        Self {
+            http,
+            base: config.api_url.trim_end_matches('/').to_string(),
+            auth,
+            release: config.release,
+            budget: std::sync::Mutex::new(RateBudget::default()),
+        }
+    }
+
+    pub fn budget(&self) -> RateBudget {
+        self.budget.lock().map(|b| *b).unwrap_or_default()
+    }
+
+    async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, String)],
+        body: Option<&str>,
+        deadline: Deadline,
+    ) -> Result<Response, VismaError> {
+        let budget = self.budget();
+        if budget.remaining == Some(0) {
+            let wait = Duration::from_secs(budget.reset_secs.unwrap_or(3600));
+            if !deadline.allows(wait) {
+                return Err(VismaError::RateLimited {
+                    target: TARGET,
+                    retry_after_secs: wait.as_secs(),
+                });
+            }
+            tokio::time::sleep(wait).await;
+        }
+        let url = format!("{}{path}", self.base);
+        for attempt in 0..2 {
+            let token = self.auth.token(deadline).await?;
+            let response = self
+                .http
+                .send(TARGET, deadline, method == Method::GET, || {
+                    let r = self
+                        .http
+                        .request(method.clone(), &url)
+                        .bearer_auth(token.expose())
+                        .query(query);
+                    match body {
+                        Some(b) => r
+                            .header(reqwest::header::CONTENT_TYPE, "application/json")
+                            .body(b.to_string()),
+                        None => r,
+                    }
+                })
+                .await?;
+            self.note_budget(&response);
+            if response.status() == StatusCode::UNAUTHORIZED && attempt == 0 {
+                self.auth.reject(&token).await;
+                continue;
+            }
+            if response.status().is_success() {
+                return Ok(response);
+            }
+            let status = response.status();
+            let text = response.text().await.unwrap_or_default();
+            return Err(refusal(status, &text));
+        }
+        Err(VismaError::Unauthorized {
+            target: TARGET,
+            message: "the API refused a fresh access token".into(),
+        })
+    }
+
+    fn note_budget(&self, r: &Response) {
+        let header = |name: &str| {
+            r.headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse::<u64>().ok())
+        };
+        let budget = RateBudget {
+            limit: header("x-ratelimit-limit"),
+            remaining: header("x-ratelimit-remaining"),
+            reset_secs: header("x-ratelimit-reset"),
+        };
+        if budget.remaining.is_some() {
+            if let Ok(mut b) = self.budget.lock() {
+                *b = budget;
+            }
+        }
+    }
+}
+
+/// Visma.net's error bodies vary (`message`, `ExceptionMessage`); keep what there is.
+fn refusal(status: StatusCode, text: &str) -> VismaError {
+    let body: Value = serde_json::from_str(text).unwrap_or(Value::Null);
+    let message = ["message", "Message", "ExceptionMessage"]
+        .iter()
+        .find_map(|k| body.get(*k).and_then(Value::as_str))
+        .map_or_else(|| format!("HTTP {}", status.as_u16()), str::to_string);
+    if status == StatusCode::FORBIDDEN {
+        return VismaError::Unauthorized {
+            target: TARGET,
+            message,
+        };
+    }
+    VismaError::Refused {
+        target: TARGET,
+        code: status.as_u16().to_string(),
+        message,
+        // A 409 is Visma.net's optimistic-concurrency answer: another write won, try again.
+        transient: status == StatusCode::CONFLICT,
+    }
+}
+
+#[async_trait::async_trait]
+impl LedgerTarget for Vismanet {
+    fn name(&self) -> &'static str {
+        TARGET
+    }
+
+    async fn find(&self, posting: &Posting, deadline: Deadline) -> Result<Option<Posted>, VismaError> {
+        if !has_effect(posting) {
+            return Ok(Some(Posted::nothing()));
+        }
+        let text = document_text(posting, journal::DESCRIPTION_MAX);
+        let period = posting.date.get(..7).unwrap_or("").replace('-', "");
+        let mut page = 1;
+        loop {
+            let query = [
+                ("periodId", period.clone()),
+                ("pageNumber", page.to_string()),
+                ("pageSize", "500".to_string()),
+            ];
+            let response = self
+                .call(Method::GET, "/v2/journaltransaction", &query, None, deadline)
+                .await?;
+            let list: Vec<Value> = response.json().await.map_err(|e| VismaError::Protocol {
+                target: TARGET,
+                what: format!("journal transaction list: {e}"),
+            })?;
+            if let Some(found) = list
+                .iter()
+                .find(|j| j.get("description").and_then(Value::as_str) == Some(text.as_str()))
+            {
+                return Ok(Some(Posted {
+                    id: found
+                        .get("batchNumber")
+                        .and_then(Value::as_str)
+                        .unwrap_or_default()
+                        .to_string(),
+                    number: found.get("batchNumber").and_then(Value::as_str).map(str::to_string),
+                    total: found
+                        .get("debitTotalInCurrency")
+                        .and_then(amount::parse)
+                        .unwrap_or_default(),
+                }));
+            }
+            if list.len() < 500 {
+                return Ok(None);
+            }
+            page += 1;
+        }
+    }
+
+    async fn post(&self, posting: &Posting, deadline: Deadline) -> Result<Posted, VismaError> {
+        if !has_effect(posting) {
+            return Ok(Posted::nothing());
+        }
+        let body = serde_json::to_string(&journal::journal(posting)).map_err(|e| VismaError::Protocol {
+            target: TARGET,
+            what: e.to_string(),
+        })?;
+        let response = self
+            .call(Method::POST, "/v2/journaltransaction", &[], Some(&body), deadline)
+            .await?;
+        // Created documents answer 201 with their address: the number is its last segment.
+        let number = response
+            .headers()
+            .get(reqwest::header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|l| l.trim_end_matches('/').rsplit('/').next())
+            .map(str::to_string)
+            .ok_or_else(|| VismaError::Protocol {
+                target: TARGET,
+                what: "journal transaction created without a Location header".into(),
+            })?;
+        if self.release {
+            let path = format!("/v2/journaltransaction/{number}/action/release");
+            self.call(Method::POST, &path, &[], None, deadline).await?;
+        }
+        Ok(Posted {
+            id: number.clone(),
+            number: Some(number),
+            total: crate::debit_total(posting),
+        })
+    }
+}
