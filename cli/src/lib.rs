@@ -21,6 +21,10 @@ pub enum Command {
     /// Map commercetools orders (resources, messages, SQS events; files or folders) to postings,
     /// printed as one JSON document. Problems go to stderr as JSON lines; exit 1 if any.
     Map(MapArgs),
+    /// Map inputs as `map` does and write one entity's postings not yet exported as a SIE 4I file
+    /// of vouchers. A state file beside the output (`.sie-exported-<entity>.json`) makes each
+    /// posting exported once. Summary on stderr as JSON; exit 1 if some input was refused.
+    ExportSie(ExportSieArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -29,6 +33,22 @@ pub struct MapArgs {
     #[arg(long, default_value = "config/rules.toml")]
     pub rules: PathBuf,
     /// JSON files or folders of them.
+    #[arg(default_value = "events")]
+    pub paths: Vec<PathBuf>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ExportSieArgs {
+    /// The posting rules file.
+    #[arg(long, default_value = "config/rules.toml")]
+    pub rules: PathBuf,
+    /// The entity (rules `entities.<ID>`) whose postings are exported.
+    #[arg(long)]
+    pub entity: String,
+    /// The SIE file to write [default: out/<entity>-<YYYYMMDD>.si, today's date].
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// JSON files, settlement CSVs or folders of them.
     #[arg(default_value = "events")]
     pub paths: Vec<PathBuf>,
 }
@@ -44,5 +64,6 @@ pub mod exit {
 pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
     match cli.command {
         Command::Map(args) => commands::map::run(&args, out, err),
+        Command::ExportSie(args) => commands::export_sie::run(&args, err),
     }
 }

@@ -7,6 +7,7 @@
 
 use std::collections::BTreeMap;
 use std::io::Write;
+use std::path::{Path, PathBuf};
 
 use ctvisma_core::input::documents_from_str;
 use ctvisma_core::mapper::book::{Added, Book, Source};
@@ -19,21 +20,45 @@ use serde_json::json;
 use crate::{exit, files, MapArgs};
 
 pub fn run(args: &MapArgs, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
-    let (rules, rates) = match load_rules(&args.rules) {
+    let (rules, rates) = match load(&args.rules, err) {
         Ok(r) => r,
-        Err(message) => {
-            report(
-                err,
-                json!({"error": "rules", "file": args.rules.display().to_string(), "message": message}),
-            );
-            return exit::SETUP;
-        }
+        Err(code) => return code,
     };
+    let (postings, code) = map_paths(&args.paths, &rules, rates.as_ref(), err);
+    let doc = PostingDocument { postings };
+    let text = serde_json::to_string_pretty(&doc).unwrap_or_else(|_| "{\"postings\":[]}".into());
+    if writeln!(out, "{text}").is_err() {
+        return exit::SETUP;
+    }
+    code
+}
+
+/// The rules and their rate table; a file that cannot be used is reported on `err` and gives
+/// [`exit::SETUP`].
+pub(crate) fn load(path: &Path, err: &mut dyn Write) -> Result<(Rules, Option<RateTable>), i32> {
+    load_rules(path).map_err(|message| {
+        report(
+            err,
+            json!({"error": "rules", "file": path.display().to_string(), "message": message}),
+        );
+        exit::SETUP
+    })
+}
+
+/// Maps the inputs under `paths` to postings, one per idempotency key, in input order. Problems
+/// go to `err` as JSON lines; the exit code is [`exit::REFUSED`] if any input was refused (the
+/// others are still mapped), else [`exit::OK`].
+pub(crate) fn map_paths(
+    paths: &[PathBuf],
+    rules: &Rules,
+    rates: Option<&RateTable>,
+    err: &mut dyn Write,
+) -> (Vec<Posting>, i32) {
     let mut refused = false;
     let mut book = Book::default();
     let mut settlements = Vec::new();
 
-    for file in files::input_files(&args.paths) {
+    for file in files::input_files(paths) {
         let file = match file {
             Ok(f) => f,
             Err((dir, e)) => {
@@ -55,7 +80,7 @@ pub fn run(args: &MapArgs, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
             }
         };
         if settlement::looks_like_settlement(&text) {
-            settlements.extend(settlement_postings(&text, &name, &rules, rates.as_ref(), err));
+            settlements.extend(settlement_postings(&text, &name, rules, rates, err));
             continue;
         }
         for found in documents_from_str(&text) {
@@ -83,7 +108,7 @@ pub fn run(args: &MapArgs, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
 
     let mut postings: Vec<Posting> = Vec::new();
     let mut seen: BTreeMap<String, usize> = BTreeMap::new();
-    for (source, outcome) in book.postings(&rules, rates.as_ref()).into_iter().chain(settlements) {
+    for (source, outcome) in book.postings(rules, rates).into_iter().chain(settlements) {
         let found = match outcome {
             Ok(p) => p,
             Err(e) => {
@@ -114,16 +139,7 @@ pub fn run(args: &MapArgs, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
         }
     }
 
-    let doc = PostingDocument { postings };
-    let text = serde_json::to_string_pretty(&doc).unwrap_or_else(|_| "{\"postings\":[]}".into());
-    if writeln!(out, "{text}").is_err() {
-        return exit::SETUP;
-    }
-    if refused {
-        exit::REFUSED
-    } else {
-        exit::OK
-    }
+    (postings, if refused { exit::REFUSED } else { exit::OK })
 }
 
 /// The payout postings of a settlement report, one outcome per line; a file that does not parse is
@@ -158,13 +174,13 @@ fn settlement_postings(
 }
 
 /// The rules and the exchange-rate table they name (relative to the rules file).
-fn load_rules(path: &std::path::Path) -> Result<(Rules, Option<RateTable>), String> {
+fn load_rules(path: &Path) -> Result<(Rules, Option<RateTable>), String> {
     let text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
     let rules = Rules::from_toml(&text).map_err(|e| e.to_string())?;
     let Some(name) = &rules.fx.rates else {
         return Ok((rules, None));
     };
-    let file = path.parent().unwrap_or(std::path::Path::new(".")).join(name);
+    let file = path.parent().unwrap_or(Path::new(".")).join(name);
     let table = std::fs::read_to_string(&file)
         .map_err(|e| format!("fx.rates {}: {e}", file.display()))
         .and_then(|t| RateTable::from_ecb_csv(&t).map_err(|e| format!("fx.rates {}: {e}", file.display())))?;
@@ -186,7 +202,7 @@ fn error_json(source: &Source, e: &CoreError) -> serde_json::Value {
     }
 }
 
-fn report(err: &mut dyn Write, value: serde_json::Value) {
+pub(crate) fn report(err: &mut dyn Write, value: serde_json::Value) {
     // stderr is the user's terminal or a log: a failed write there has nowhere else to go.
     let _ = writeln!(err, "{value}");
 }

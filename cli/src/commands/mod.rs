@@ -1,1 +1,2 @@
+pub mod export_sie;
 pub mod map;

@@ -3,8 +3,10 @@
 use std::collections::BTreeSet;
 
 use chrono::NaiveDate;
+use ctvisma_core::base_currency::{in_base_currency, BaseCurrencyError};
 use ctvisma_core::posting::Posting;
-use rust_decimal::{Decimal, RoundingStrategy};
+use ctvisma_core::rules::AccountCode;
+use rust_decimal::Decimal;
 
 use crate::cp437;
 use crate::error::SieError;
@@ -21,9 +23,10 @@ pub(crate) struct OutRow {
 /// Writes postings as a SIE 4I file: one #VER per posting, in order, amounts in
 /// `header.base_currency`.
 ///
-/// A posting in another currency must carry an exchange rate to the base currency: each line is
-/// converted and rounded to 2 decimals (half-even), and any difference left is booked explicitly
-/// on `header.rounding_account`. Every voucher is in series `header.series` with an empty number,
+/// A posting in another currency must carry an exchange rate to the base currency and is
+/// converted by [`ctvisma_core::base_currency::in_base_currency`]: each line at the rate, rounded
+/// half-even to the base currency's digits (at most 2 here), and any difference left is booked
+/// explicitly on `header.rounding_account`. Converted rows keep the original amount in their text. Every voucher is in series `header.series` with an empty number,
 /// so the importing ledger numbers it (SIE 4B, #VER note 6). The #VER text is
 /// `"<event> <external_ref> [<idempotency key>]"` so that a re-import can be recognised.
 ///
@@ -122,64 +125,57 @@ pub(crate) fn voucher_rows(p: &Posting, header: &SieHeader) -> Result<Vec<OutRow
         t
     };
 
-    if p.currency == header.base_currency {
-        return p
-            .lines
-            .iter()
-            .map(|l| {
-                if l.amount.round_dp(2) != l.amount {
-                    return Err(err(format!(
-                        "amount {} on account {} has more than 2 decimals",
-                        l.amount, l.account.0
-                    )));
-                }
-                Ok(OutRow {
-                    account: l.account.0.clone(),
-                    amount: l.amount,
-                    text: transtext(l),
-                })
-            })
-            .collect();
+    // Checked here because the conversion multiplies and sums unchecked; a missing rate or one to
+    // another currency is refused by the conversion itself.
+    let fx = p.exchange_rate.as_ref().filter(|_| p.currency != header.base_currency);
+    if let Some(fx) = fx {
+        if fx.rate <= Decimal::ZERO {
+            return Err(err(format!("exchange rate {} is not positive", fx.rate)));
+        }
+        let magnitude = p.lines.iter().try_fold(Decimal::ZERO, |m, l| {
+            m.checked_add(l.amount.abs().checked_mul(fx.rate)?)?
+                .checked_add(Decimal::ONE)
+        });
+        if magnitude.is_none() {
+            return Err(err(format!("amounts × {} overflow", fx.rate)));
+        }
     }
-
-    let fx = p.exchange_rate.as_ref().ok_or_else(|| {
-        err(format!(
-            "{} posting has no exchange rate to the base currency {}",
-            p.currency, header.base_currency
-        ))
+    let rounding = AccountCode(header.rounding_account.clone());
+    let converted = in_base_currency(p, &header.base_currency, &rounding).map_err(|e| match e {
+        BaseCurrencyError::NoRate { currency, base, .. } => err(format!(
+            "{currency} posting has no exchange rate to the base currency {base}"
+        )),
+        BaseCurrencyError::OtherBase { rate_base, base, .. } => err(format!(
+            "exchange rate is to {rate_base}, but the file's base currency is {base}"
+        )),
     })?;
-    if fx.base_currency != header.base_currency {
-        return Err(err(format!(
-            "exchange rate is to {}, but the file's base currency is {}",
-            fx.base_currency, header.base_currency
-        )));
-    }
-    if fx.rate <= Decimal::ZERO {
-        return Err(err(format!("exchange rate {} is not positive", fx.rate)));
-    }
-    let mut rows = Vec::with_capacity(p.lines.len() + 1);
-    for l in &p.lines {
-        let converted = l
-            .amount
-            .checked_mul(fx.rate)
-            .ok_or_else(|| err(format!("{} × {} overflows", l.amount, fx.rate)))?
-            .round_dp_with_strategy(2, RoundingStrategy::MidpointNearestEven);
+
+    let mut rows = Vec::with_capacity(converted.lines.len());
+    for (i, l) in converted.lines.iter().enumerate() {
+        let text = match (p.lines.get(i), fx) {
+            (Some(original), None) => transtext(original),
+            // The original amount beside the converted one, so the voucher shows both.
+            (Some(original), Some(_)) => format!("{} {} {}", transtext(original), p.currency, original.amount),
+            // The rounding line the conversion added, with the rate it comes from (plain ASCII:
+            // the core's "→" has no CP437 byte).
+            (None, _) => {
+                check_account(&l.account.0).map_err(|e| SieError::Header(format!("rounding account: {e}")))?;
+                let rate = fx
+                    .map(|fx| format!(" {} {}", fx.rate, fx.rate_date))
+                    .unwrap_or_default();
+                format!("rounding {}/{}{rate}", p.currency, converted.currency)
+            }
+        };
+        if l.amount.round_dp(2) != l.amount {
+            return Err(err(format!(
+                "amount {} on account {} has more than 2 decimals",
+                l.amount, l.account.0
+            )));
+        }
         rows.push(OutRow {
             account: l.account.0.clone(),
-            amount: converted,
-            text: format!("{} {} {}", transtext(l), p.currency, l.amount),
-        });
-    }
-    let difference = -sum(rows.iter().map(|r| r.amount)).ok_or_else(|| err("amounts overflow".into()))?;
-    if !difference.is_zero() {
-        check_account(&header.rounding_account).map_err(|e| SieError::Header(format!("rounding account: {e}")))?;
-        rows.push(OutRow {
-            account: header.rounding_account.clone(),
-            amount: difference,
-            text: format!(
-                "rounding {}/{} {} {}",
-                p.currency, fx.base_currency, fx.rate, fx.rate_date
-            ),
+            amount: l.amount,
+            text,
         });
     }
     Ok(rows)

@@ -8,6 +8,7 @@
 pub mod api;
 pub mod auth;
 pub mod company;
+pub mod customer;
 pub mod voucher;
 
 use std::sync::Arc;
@@ -107,6 +108,11 @@ impl Eaccounting {
             base_currency: entity.base_currency.clone(),
             rounding: entity.accounts.rounding.clone().unwrap_or(AccountCode(String::new())),
         })
+    }
+
+    /// The authenticated API client, for the other eAccounting modules (customers, …).
+    pub(crate) fn api(&self) -> &Api {
+        &self.api
     }
 
     fn in_base(&self, posting: &Posting) -> Result<Posting, VismaError> {
