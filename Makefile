@@ -11,7 +11,7 @@ CTVISMA := $(CARGO_TARGET_DIR)/debug/ctvisma
 RULES ?= config/rules.toml
 SHARED := ../shared
 
-.PHONY: help setup demo build test test-unit test-data lint fmt check-postings clean
+.PHONY: help setup demo build test test-unit test-data lint lint-infra fmt check-postings clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -30,7 +30,7 @@ demo: ## the main job on this machine: map the sample events/ with config/rules.
 build: ## build every crate
 	cargo build --workspace --all-targets
 
-test: setup test-data test-unit check-postings ## run every test (what CI runs)
+test: setup test-data lint-infra test-unit check-postings ## run every test (what CI runs)
 
 test-unit: ## cargo tests: core unit + property tests, fixture corpus, CLI
 	cargo test --workspace --no-fail-fast
@@ -50,9 +50,12 @@ check-postings: ## the shared posting checker on every sample order
 	python3 $(SHARED)/tools/check_postings.py --cmd $(CTVISMA) --rules $(RULES) \
 		tests/data/orders/*.json $(FIXTURE_ORDERS)
 
-lint: ## formatting and clippy, warnings are errors
+lint: setup lint-infra ## formatting, clippy and cfn-lint; warnings are errors
 	cargo fmt --all --check
 	cargo clippy --workspace --all-targets -- -D warnings
+
+lint-infra: setup ## cfn-lint on the SAM template (zero errors, zero warnings)
+	$(VENV)/bin/cfn-lint infra/template.yaml
 
 fmt: ## format the code
 	cargo fmt --all

@@ -201,6 +201,23 @@ fn on_shipment_each_delivery_is_invoiced_for_what_it_holds() {
 }
 
 #[test]
+fn a_return_received_later_is_credited_when_its_shipment_state_message_arrives() {
+    let order: Value = serde_json::from_str(&data("orders/se-sek-returns.json")).unwrap();
+    let advised = order["returnInfo"][2]["items"][0]["id"].clone();
+    let message = json!({"notificationType": "Message", "type": "OrderReturnShipmentStateChanged", "id": "m-r",
+        "version": 1, "sequenceNumber": 9, "resource": {"typeId": "order", "id": order["id"]}, "resourceVersion": 5,
+        "createdAt": "2026-11-25T10:00:00.000Z", "returnItemId": advised, "returnShipmentState": "Returned"});
+    let rules = Rules::from_toml(RULES).unwrap();
+    let credit_notes = |texts: &[String]| {
+        let ps = postings(book_of(texts).postings(&rules, None));
+        ps.into_iter().filter(|p| p.event == EventKind::CreditNote).count()
+    };
+    let before = credit_notes(&[order.to_string()]);
+    assert_eq!(credit_notes(&[order.to_string(), message.to_string()]), before + 1);
+    assert_eq!(credit_notes(&[message.to_string(), order.to_string()]), before + 1, "in either order");
+}
+
+#[test]
 fn a_delivery_message_invoices_the_delivery_it_adds() {
     let mut order: Value = serde_json::from_str(&data("orders/se-sek-split-shipment.json")).unwrap();
     let second = order["shippingInfo"]["deliveries"][1].take();

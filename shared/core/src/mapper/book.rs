@@ -147,6 +147,7 @@ impl Book {
             | "ReturnInfoAdded"
             | "ReturnInfoSet"
             | "OrderShipmentStateChanged"
+            | "OrderReturnShipmentStateChanged"
             | "ReturnShipmentStateChanged"
             | "ReturnPaymentStateChanged"
             | "PaymentTransactionAdded"
@@ -223,7 +224,10 @@ impl Book {
                     o.return_info = r;
                 }
             }
-            kind @ ("ReturnShipmentStateChanged" | "ReturnPaymentStateChanged") => {
+            // commercetools sends OrderReturnShipmentStateChanged; the shorter names are kept for
+            // recorded messages of older tools. A return item's payment state has no message of
+            // its own: it arrives with ReturnInfoSet or the order.
+            kind @ ("OrderReturnShipmentStateChanged" | "ReturnShipmentStateChanged" | "ReturnPaymentStateChanged") => {
                 let (Some(item_id), state) = (
                     text("returnItemId"),
                     text("returnShipmentState").or(text("paymentState")),
@@ -236,7 +240,7 @@ impl Book {
                     .flat_map(|r| r.items.iter_mut())
                     .filter(|i| i.id == item_id)
                 {
-                    if kind == "ReturnShipmentStateChanged" {
+                    if kind != "ReturnPaymentStateChanged" {
                         item.shipment_state = state.clone();
                     } else {
                         item.payment_state = state.clone();
