@@ -1,0 +1,12 @@
+//! What every ctvisma Lambda shares, so each `functions/<name>/src/main.rs` stays ten lines:
+//! - [`setup`]: logging, configuration, AWS clients, store, Visma targets — once per cold start;
+//! - [`driver`]: the SQS batch driver — each record through the shared handler, transient
+//!   failures to the retry queue with back-off, permanent ones (or too many attempts) to the
+//!   parking queue with the reason, and a partial batch response for anything it could not move;
+//! - [`metrics`]: business metrics as CloudWatch Embedded Metric Format lines.
+
+pub mod driver;
+pub mod metrics;
+pub mod setup;
+
+pub use driver::Driver;
