@@ -11,7 +11,7 @@ CTVISMA := $(CARGO_TARGET_DIR)/debug/ctvisma
 RULES ?= config/rules.toml
 SHARED := ../shared
 
-.PHONY: help setup demo build test test-unit test-data lint lint-infra fmt check-postings clean
+.PHONY: help setup demo build build-debug deploy test test-unit test-data lint lint-infra fmt check-postings clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -27,8 +27,26 @@ $(VENV)/.installed: requirements-dev.txt
 demo: ## the main job on this machine: map the sample events/ with config/rules.toml
 	cargo run --quiet -p ctvisma-cli -- map --rules $(RULES) events/
 
-build: ## build every crate
+FUNCTIONS := orders payments customers products retry export-sie
+# arm64 (Graviton) by default, as in the template; x86_64 builds without an extra rustup target.
+ARCH ?= arm64
+LAMBDA_ARCH := $(if $(filter x86_64,$(ARCH)),--x86-64,--arm64)
+
+build: setup ## build every Lambda function with cargo-lambda (release; ARCH=arm64|x86_64)
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" cargo lambda build --release $(LAMBDA_ARCH) $(foreach f,$(FUNCTIONS),-p $(f))
+	@for f in $(FUNCTIONS); do ls -l "$${CARGO_TARGET_DIR:-target}/lambda/$$f/bootstrap"; done
+
+build-debug: ## build every crate for this machine (what the tests use)
 	cargo build --workspace --all-targets
+
+deploy: ## how to deploy: sam build + sam deploy --guided (docs/runbook.md)
+	@echo "1. make build                      (cargo-lambda, ARCH=$(ARCH))"
+	@echo "2. sam build --template-file infra/template.yaml --beta-features   (CARGO_TARGET_DIR unset)"
+	@echo "3. sam deploy --guided             (stack name, region, AlarmEmail, Architecture)"
+	@echo "then create the commercetools Subscriptions on the queue ARNs in the stack outputs (docs/runbook.md)"
+
+invoke-%: ## run one function locally on an event: make invoke-orders EVENT=events/order-created-se-sek-returns.json
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" cargo lambda invoke $* --data-file $(EVENT)
 
 test: setup test-data lint-infra test-unit check-postings ## run every test (what CI runs)
 

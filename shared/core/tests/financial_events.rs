@@ -214,7 +214,11 @@ fn a_return_received_later_is_credited_when_its_shipment_state_message_arrives()
     };
     let before = credit_notes(&[order.to_string()]);
     assert_eq!(credit_notes(&[order.to_string(), message.to_string()]), before + 1);
-    assert_eq!(credit_notes(&[message.to_string(), order.to_string()]), before + 1, "in either order");
+    assert_eq!(
+        credit_notes(&[message.to_string(), order.to_string()]),
+        before + 1,
+        "in either order"
+    );
 }
 
 #[test]

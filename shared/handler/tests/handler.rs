@@ -285,3 +285,60 @@ async fn a_message_without_payload_is_mapped_from_the_fetched_order_and_replays_
         vec!["posted", "stale"]
     );
 }
+
+/// Every shipped event (one per message type, both envelope formats, without payload) is
+/// handled: posted, a duplicate, or acknowledged with a reason; none is parked or retried.
+#[tokio::test]
+async fn every_shipped_event_is_handled() {
+    let rules = Rules::from_toml(&std::fs::read_to_string(repo("config/rules.toml")).unwrap()).unwrap();
+    let rates = ctvisma_core::rates::RateTable::from_ecb_csv(
+        &std::fs::read_to_string(repo("config/ecb-rates-sample.csv")).unwrap(),
+    )
+    .unwrap();
+    let targets: BTreeMap<String, Arc<dyn LedgerTarget>> = rules
+        .entities
+        .keys()
+        .map(|id| {
+            (
+                id.clone(),
+                Arc::new(ctvisma_handler::LedgerOnly) as Arc<dyn LedgerTarget>,
+            )
+        })
+        .collect();
+    let handler = Handler {
+        rules,
+        rates: Some(rates),
+        targets,
+        store: Arc::new(MemoryStore::new()),
+        resources: Arc::new(RecordedResources::from_dirs(&[
+            &repo("tests/data/orders"),
+            &repo("tests/data/payments"),
+        ])),
+    };
+    let mut names: Vec<String> = std::fs::read_dir(repo("events"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    assert!(names.len() >= 40);
+    let mut labels = std::collections::BTreeMap::new();
+    for (i, name) in names.iter().enumerate() {
+        let out = handler
+            .handle(&event_body(name), &ctx(name, &format!("req-{i}"), 1_000 + i as i64))
+            .await;
+        assert!(
+            ["posted", "duplicate", "skipped"].contains(&out.label()),
+            "{name}: {out:?}"
+        );
+        labels.insert(name.clone(), out.label());
+    }
+    assert_eq!(labels["subscription-test-message.json"], "skipped");
+    assert_eq!(labels["customer-created-customer-basic.json"], "skipped");
+    // The CloudEvents envelope sorts first: it posts, and its platform-format twin finds it done.
+    assert_eq!(labels["cloudevents-order-created-se-sek-mixed-rates.json"], "posted");
+    assert_eq!(labels["order-created-se-sek-mixed-rates.json"], "duplicate");
+    assert_eq!(
+        labels["order-return-shipment-state-changed-se-sek-returns.json"], "posted",
+        "the received return is credited"
+    );
+}

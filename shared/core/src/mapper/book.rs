@@ -133,6 +133,15 @@ impl Book {
                 .cloned()
                 .ok_or_else(|| CoreError::Parse(format!("{} message without {field}", m.kind())))
         };
+        if m.payload_not_included.is_some() {
+            // Too large for the queue: the resource itself must be read (the Lambdas fetch it;
+            // `ctvisma map` needs the resource among its inputs). Not an error of the message.
+            return Ok(Added::Skipped(format!(
+                "{} without its payload (payloadNotIncluded): the {} resource must be read",
+                m.kind(),
+                m.resource_type().unwrap_or("changed")
+            )));
+        }
         match m.kind() {
             "OrderCreated" | "OrderImported" => {
                 let order: Order = from(parse("order")?, "order")?;
@@ -152,12 +161,6 @@ impl Book {
             | "ReturnPaymentStateChanged"
             | "PaymentTransactionAdded"
             | "PaymentTransactionStateChanged" => {
-                if m.payload_not_included.is_some() {
-                    return Err(CoreError::Parse(format!(
-                        "{} message without its payload (payloadNotIncluded): the resource must be fetched",
-                        m.kind()
-                    )));
-                }
                 self.waiting.push((source, m));
                 self.retry_waiting();
             }
