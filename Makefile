@@ -24,8 +24,8 @@ $(VENV)/.installed: requirements-dev.txt
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $@
 
-demo: ## the main job on this machine: map the sample events/ with config/rules.toml
-	cargo run --quiet -p ctvisma-cli -- map --rules $(RULES) events/
+demo: ## the main job on this machine: events/ through the Lambdas' handler, ledger and SIE in out/
+	cargo run --quiet -p ctvisma-cli -- run --rules $(RULES) --target sie --out out events/
 
 FUNCTIONS := orders payments customers products retry export-sie
 # arm64 (Graviton) by default, as in the template; x86_64 builds without an extra rustup target.

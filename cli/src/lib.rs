@@ -25,6 +25,35 @@ pub enum Command {
     /// of vouchers. A state file beside the output (`.sie-exported-<entity>.json`) makes each
     /// posting exported once. Summary on stderr as JSON; exit 1 if some input was refused.
     ExportSie(ExportSieArgs),
+    /// The main job on this machine: every message of the inputs through the same handler as
+    /// the Lambdas, an SQLite ledger in `--out`, SIE files and a JSON journal there; a second run
+    /// posts nothing new. Closing summary on stdout; problems as JSON lines on stderr.
+    Run(RunArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    /// The posting rules file.
+    #[arg(long, default_value = "config/rules.toml")]
+    pub rules: PathBuf,
+    /// Where the ledger (ctvisma.sqlite), SIE files and journal go.
+    #[arg(long, default_value = "out")]
+    pub out: PathBuf,
+    /// Post every entity to this target instead of the one its rules name.
+    #[arg(long, value_parser = parse_target)]
+    pub target: Option<ctvisma_core::rules::Target>,
+    /// SQS event files, messages or resources; files or folders.
+    #[arg(default_value = "events")]
+    pub paths: Vec<PathBuf>,
+}
+
+fn parse_target(s: &str) -> Result<ctvisma_core::rules::Target, String> {
+    match s {
+        "sie" => Ok(ctvisma_core::rules::Target::Sie),
+        "eaccounting" => Ok(ctvisma_core::rules::Target::Eaccounting),
+        "vismanet" => Ok(ctvisma_core::rules::Target::Vismanet),
+        other => Err(format!("{other:?} is not one of sie, eaccounting, vismanet")),
+    }
 }
 
 #[derive(Debug, clap::Args)]
@@ -65,5 +94,6 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
     match cli.command {
         Command::Map(args) => commands::map::run(&args, out, err),
         Command::ExportSie(args) => commands::export_sie::run(&args, err),
+        Command::Run(args) => commands::run::run(&args, out, err),
     }
 }

@@ -12,7 +12,7 @@ use std::collections::BTreeSet;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use chrono::{Datelike, NaiveDate};
+use chrono::NaiveDate;
 use ctvisma_core::Posting;
 use ctvisma_sie::{SieError, SieHeader};
 use serde_json::json;
@@ -42,13 +42,15 @@ fn export(args: &ExportSieArgs, err: &mut dyn Write) -> Result<i32, serde_json::
         let known: Vec<&str> = rules.entities.keys().map(String::as_str).collect();
         json!({"error": "entity", "file": rules_file, "message": format!("unknown entity {id:?}; the rules have {known:?}")})
     })?;
-    let rounding = entity.accounts.rounding.as_ref().ok_or_else(|| {
-        json!({"error": "rules", "file": rules_file, "message": format!(
-            "entities.{id}.accounts.rounding is missing: a SIE export books currency rounding there"
-        )})
+    let today = chrono::Local::now().date_naive();
+    let mut header = SieHeader::for_entity(id, entity, today).map_err(|e| {
+        let message = match e {
+            SieError::Header(m) => m,
+            other => other.to_string(),
+        };
+        json!({"error": "rules", "file": rules_file, "message": message})
     })?;
 
-    let today = chrono::Local::now().date_naive();
     let out = match &args.out {
         Some(p) => p.clone(),
         None => free_default(Path::new("out"), id, today),
@@ -67,7 +69,6 @@ fn export(args: &ExportSieArgs, err: &mut dyn Write) -> Result<i32, serde_json::
         .filter(|p| p.entity == id)
         .partition(|p| exported.contains(p.idempotency_key.as_str()));
 
-    let mut header = SieHeader::new(&entity.name, today, &entity.base_currency, &rounding.0);
     // A posting that cannot be a voucher (say, no exchange rate) is reported and left for a later
     // run; the others are exported.
     let mut todo = Vec::with_capacity(new.len());
@@ -94,13 +95,7 @@ fn export(args: &ExportSieArgs, err: &mut dyn Write) -> Result<i32, serde_json::
     }
 
     // Every posting date parsed when its voucher was written above.
-    let newest = todo
-        .iter()
-        .filter_map(|p| NaiveDate::parse_from_str(&p.date, "%Y-%m-%d").ok())
-        .max()
-        .unwrap_or(today);
-    header.fiscal_year =
-        NaiveDate::from_ymd_opt(newest.year(), 1, 1).zip(NaiveDate::from_ymd_opt(newest.year(), 12, 31));
+    header.set_fiscal_year_of(&todo, today);
     let io_error =
         |file: &Path, message: String| json!({"error": "io", "file": file.display().to_string(), "message": message});
     let bytes = ctvisma_sie::write(&todo, &header).map_err(|e| io_error(&out, e.to_string()))?;

@@ -1,2 +1,3 @@
 pub mod export_sie;
 pub mod map;
+pub mod run;

@@ -66,10 +66,27 @@ impl RecordedResources {
         }
     }
 
+    /// Adds the orders and payments in `text`: resources, and those carried by OrderCreated,
+    /// OrderImported and PaymentCreated messages (so recorded events serve as lookups too).
     pub fn add_text(&mut self, text: &str) {
         for found in documents_from_str(text) {
-            match found.document {
-                Ok(Document::Order(o)) => {
+            let document = match found.document {
+                Ok(Document::Message(m)) => match m.kind() {
+                    "OrderCreated" | "OrderImported" => m
+                        .payload_as("order")
+                        .and_then(Result::ok)
+                        .map(|o| Document::Order(Box::new(o))),
+                    "PaymentCreated" => m
+                        .payload_as("payment")
+                        .and_then(Result::ok)
+                        .map(|p| Document::Payment(Box::new(p))),
+                    _ => None,
+                },
+                Ok(d) => Some(d),
+                Err(_) => None,
+            };
+            match document {
+                Some(Document::Order(o)) => {
                     for pid in o
                         .payment_info
                         .iter()
@@ -85,7 +102,7 @@ impl RecordedResources {
                         Document::Order(o),
                     );
                 }
-                Ok(Document::Payment(p)) => {
+                Some(Document::Payment(p)) => {
                     if let Some(id) = p.id.clone() {
                         keep_newest(&mut self.payments, id, p.version.unwrap_or(0), Document::Payment(p));
                     }
