@@ -53,12 +53,29 @@ fn the_second_run_posts_nothing_new() {
     );
     let journal = std::fs::read_to_string(out.path().join("journal.jsonl")).unwrap();
     assert_eq!(journal.lines().count() as u64, line_value(&stdout, "postings made"));
+    // Each entity's postings as one SIE file, every voucher balanced.
+    let sie_dir = out.path().join("sie/SE");
+    let files: Vec<_> = std::fs::read_dir(&sie_dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(files.len(), 1, "{files:?}");
+    let sie = ctvisma_sie::read(&std::fs::read(&files[0]).unwrap()).unwrap();
+    let se_postings = journal.lines().filter(|l| l.contains("\"entity\":\"SE\"")).count();
+    assert_eq!(sie.vouchers.len(), se_postings);
+    assert!(sie.vouchers.iter().all(|v| v.balance().is_zero()));
 
     let second = run();
     assert_eq!(second.status.code(), Some(0));
     let stdout = String::from_utf8_lossy(&second.stdout);
     assert_eq!(line_value(&stdout, "postings made"), 0);
     assert!(stdout.contains("nothing new to post"), "{stdout}");
+    assert!(stdout.contains("SIE SE: nothing new to export"), "{stdout}");
+    assert_eq!(
+        std::fs::read_dir(out.path().join("sie/SE")).unwrap().count(),
+        1,
+        "no second file"
+    );
 }
 
 #[test]

@@ -12,9 +12,10 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use ctvisma_commercetools::{CtClient, CtConfig};
 use ctvisma_core::rules::Target;
 use ctvisma_core::{Classify, Posting, Role};
-use ctvisma_handler::{Handler, LedgerOnly, MessageContext, Outcome, PostingResult, RecordedResources};
+use ctvisma_handler::{Handler, LedgerOnly, MessageContext, Outcome, PostingResult, RecordedResources, Resources};
 use ctvisma_ledger::sqlite::SqliteStore;
 use ctvisma_ledger::IdempotencyStore;
 use ctvisma_visma::eaccounting::{Eaccounting, EaccountingConfig};
@@ -63,7 +64,14 @@ async fn run_async(args: &RunArgs, out: &mut dyn Write, err: &mut dyn Write) -> 
         Err(e) => return setup_error(err, &e.to_string()),
     };
     let (inputs, mut refused) = read_inputs(&args.paths, err);
-    let resources = resources(&args.paths, &inputs);
+    let resources: Arc<dyn Resources> = match CtConfig::from_env() {
+        Ok(Some(config)) => match Http::new(HttpSettings::default()) {
+            Ok(http) => Arc::new(CtClient::new(config, http)),
+            Err(e) => return setup_error(err, &e.to_string()),
+        },
+        Ok(None) => Arc::new(resources(&args.paths, &inputs)),
+        Err(e) => return setup_error(err, &e.to_string()),
+    };
     let targets = match targets(&rules, args.target, &args.out).await {
         Ok(t) => t,
         Err(message) => return setup_error(err, &message),
@@ -73,7 +81,7 @@ async fn run_async(args: &RunArgs, out: &mut dyn Write, err: &mut dyn Write) -> 
         rates,
         targets,
         store: store.clone(),
-        resources: Arc::new(resources),
+        resources,
     };
 
     let started = now_ms();
@@ -96,6 +104,9 @@ async fn run_async(args: &RunArgs, out: &mut dyn Write, err: &mut dyn Write) -> 
     }
     bar.finish_and_clear();
 
+    let exports = export_sie(&handler, store.as_ref(), args, err).await;
+    refused |= exports.iter().any(|(_, r)| r.is_err());
+
     let entries = store.ledger_between(started, now_ms() + 1).await.unwrap_or_default();
     let postings: Vec<Posting> = entries
         .iter()
@@ -105,10 +116,72 @@ async fn run_async(args: &RunArgs, out: &mut dyn Write, err: &mut dyn Write) -> 
         let _ = writeln!(err, "{}", json!({"error": "io", "message": e.to_string()}));
     }
     summary.print(out, &postings, &args.out);
+    for (entity, report) in &exports {
+        let line = match report {
+            Ok(r) => match &r.object {
+                Some(object) => format!(
+                    "SIE {entity}: {} posting(s) → {}",
+                    r.exported,
+                    args.out.join(object).display()
+                ),
+                None => format!("SIE {entity}: nothing new to export"),
+            },
+            Err(e) => format!("SIE {entity}: export failed: {e}"),
+        };
+        let _ = writeln!(out, "{line}");
+    }
     if refused {
         exit::REFUSED
     } else {
         exit::OK
+    }
+}
+
+/// Writes each SIE entity's postings not exported yet as one file under `out/sie/`, exactly
+/// once per posting (the same checkpointed export as the `export-sie` Lambda, with no settling
+/// time: this run's postings are all complete).
+async fn export_sie(
+    handler: &Handler,
+    store: &dyn IdempotencyStore,
+    args: &RunArgs,
+    err: &mut dyn Write,
+) -> Vec<(String, Result<ctvisma_handler::sie_export::ExportReport, String>)> {
+    let entities = match args.target {
+        Some(Target::Sie) => handler.rules.entities.keys().cloned().collect(),
+        Some(_) => Vec::new(),
+        None => ctvisma_handler::sie_export::sie_entities(&handler.rules),
+    };
+    let sink = FileSink(args.out.clone());
+    let mut reports = Vec::new();
+    for entity in entities {
+        let report = ctvisma_handler::sie_export::export_entity(store, &sink, &handler.rules, &entity, now_ms() + 1, 0)
+            .await
+            .map_err(|e| e.to_string());
+        if let Err(e) = &report {
+            let _ = writeln!(
+                err,
+                "{}",
+                json!({"error": "sie_export", "entity": entity, "message": e})
+            );
+        }
+        reports.push((entity, report));
+    }
+    reports
+}
+
+/// SIE files as plain files under the output folder.
+struct FileSink(PathBuf);
+
+#[async_trait::async_trait]
+impl ctvisma_handler::sie_export::ObjectSink for FileSink {
+    async fn put(&self, key: &str, bytes: Vec<u8>) -> Result<(), String> {
+        let path = self.0.join(key);
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+        }
+        let tmp = path.with_extension("tmp");
+        std::fs::write(&tmp, bytes).map_err(|e| e.to_string())?;
+        std::fs::rename(&tmp, &path).map_err(|e| e.to_string())
     }
 }
 

@@ -1,4 +1,4 @@
-//! The SDK clients: one `SdkConfig` per cold start, three clients cloned from it into handlers.
+//! The SDK clients: one `SdkConfig` per cold start, four clients cloned from it into handlers.
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_dynamodb::config::Credentials;
@@ -9,6 +9,7 @@ pub struct AwsClients {
     pub dynamodb: aws_sdk_dynamodb::Client,
     pub sqs: aws_sdk_sqs::Client,
     pub secrets: aws_sdk_secretsmanager::Client,
+    pub s3: aws_sdk_s3::Client,
 }
 
 impl AwsClients {
@@ -25,6 +26,7 @@ impl AwsClients {
             dynamodb: aws_sdk_dynamodb::Client::new(conf),
             sqs: aws_sdk_sqs::Client::new(conf),
             secrets: aws_sdk_secretsmanager::Client::new(conf),
+            s3: aws_sdk_s3::Client::new(conf),
         }
     }
 
@@ -37,6 +39,10 @@ impl AwsClients {
             .credentials_provider(Credentials::new("testing", "testing", None, None, "local"))
             .load()
             .await;
-        Self::from_conf(&conf)
+        let mut clients = Self::from_conf(&conf);
+        // A local endpoint has no per-bucket host names: address buckets by path.
+        clients.s3 =
+            aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&conf).force_path_style(true).build());
+        clients
     }
 }

@@ -436,6 +436,50 @@ impl IdempotencyStore for DynamoStore {
             },
         }
     }
+
+    async fn get_state(&self, name: &str) -> Result<Option<String>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.ledger_table)
+            .key("pk", s(format!("state#{name}")))
+            .key("sk", s("s"))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| store_error("get state", &e))?;
+        match out.item.filter(|item| !item.is_empty()) {
+            Some(item) => text(&item, "value").map(Some),
+            None => Ok(None),
+        }
+    }
+
+    async fn set_state(&self, name: &str, expected: Option<&str>, value: &str) -> Result<bool, StoreError> {
+        let mut put = self
+            .client
+            .put_item()
+            .table_name(&self.ledger_table)
+            .item("pk", s(format!("state#{name}")))
+            .item("sk", s("s"))
+            .item("value", s(value))
+            .item("item_type", s("state"));
+        put = match expected {
+            None => put.condition_expression("attribute_not_exists(pk)"),
+            Some(expected) => put
+                .condition_expression("#value = :expected")
+                .expression_attribute_names("#value", "value")
+                .expression_attribute_values(":expected", s(expected)),
+        };
+        let result = put.send().await;
+        self.wrote();
+        match result {
+            Ok(_) => Ok(true),
+            Err(err) => match err.as_service_error() {
+                Some(PutItemError::ConditionalCheckFailedException(_)) => Ok(false),
+                _ => Err(store_error("set state", &err)),
+            },
+        }
+    }
 }
 
 /// What a cancelled `complete` transaction means, from its cancellation reason codes.

@@ -1,20 +1,23 @@
-//! The AWS adapters: the ports of `ctvisma-ledger` and `ctvisma-visma` on DynamoDB, Secrets
-//! Manager and SQS.
+//! The AWS adapters: the ports of `ctvisma-ledger`, `ctvisma-visma` and `ctvisma-handler` on
+//! DynamoDB, Secrets Manager, SQS and S3.
 //!
 //! - [`dynamo::DynamoStore`]: the idempotency store and audit ledger (tables in `TABLES.md`).
 //! - [`secrets::SecretsTokenStore`]: eAccounting's rotating refresh token in a JSON secret.
 //! - [`queues::Queues`]: the delayed retry queue and the parking queue.
+//! - [`s3::S3Sink`]: the SIE export's object sink on an S3 bucket.
 //! - [`config::AwsClients`]: the SDK clients, built once per cold start and cloned.
 
 pub mod config;
 pub mod dynamo;
 pub mod queues;
+pub mod s3;
 pub mod secrets;
 pub mod testing;
 
 pub use config::AwsClients;
 pub use dynamo::DynamoStore;
 pub use queues::{backoff_delay, Park, Queues};
+pub use s3::S3Sink;
 pub use secrets::{secret_json, SecretsTokenStore};
 
 // The error types are aws-smithy's, re-exported by every service crate.

@@ -50,6 +50,7 @@ async fn the_dynamo_store_passes_the_conformance_suite() {
 async fn sixteen_concurrent_begins_acquire_once() {
     let moto = MotoServer::start().await;
     conformance::concurrent_begin(Arc::new(moto.store())).await;
+    conformance::concurrent_set_state(Arc::new(moto.store())).await;
 }
 
 #[tokio::test]

@@ -27,6 +27,12 @@ pub enum HandlerError {
         message: String,
         transient: bool,
     },
+    /// Writing an export object failed (S3 unavailable, access denied): the next run redoes it.
+    #[error("writing export object: {0}")]
+    Sink(String),
+    /// The rules cannot describe a SIE file for the entity (unknown entity, no rounding account).
+    #[error("SIE export: {0}")]
+    Sie(String),
 }
 
 impl Classify for HandlerError {
@@ -35,9 +41,12 @@ impl Classify for HandlerError {
             HandlerError::Core(e) => e.class(),
             HandlerError::Visma(e) => e.class(),
             HandlerError::Store(e) => e.class(),
-            HandlerError::Busy(_) => ErrorClass::Transient,
+            HandlerError::Busy(_) | HandlerError::Sink(_) => ErrorClass::Transient,
             HandlerError::Fetch { transient: true, .. } => ErrorClass::Transient,
-            HandlerError::NoTarget(_) | HandlerError::Conflict(_) | HandlerError::Fetch { .. } => ErrorClass::Permanent,
+            HandlerError::NoTarget(_)
+            | HandlerError::Conflict(_)
+            | HandlerError::Fetch { .. }
+            | HandlerError::Sie(_) => ErrorClass::Permanent,
         }
     }
 }
@@ -57,6 +66,8 @@ impl HandlerError {
             HandlerError::Conflict(_) => "key_conflict".into(),
             HandlerError::Busy(_) => "busy".into(),
             HandlerError::Fetch { .. } => "fetch".into(),
+            HandlerError::Sink(_) => "sink".into(),
+            HandlerError::Sie(_) => "sie".into(),
         }
     }
 

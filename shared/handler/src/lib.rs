@@ -17,8 +17,10 @@ pub mod error;
 pub mod handler;
 pub mod ledger_only;
 pub mod resources;
+pub mod sie_export;
 
 pub use error::HandlerError;
 pub use handler::{Handler, MessageContext, Outcome, PostingResult};
 pub use ledger_only::LedgerOnly;
 pub use resources::{NoResources, RecordedResources, Resources};
+pub use sie_export::{export_entity, ExportReport, ObjectSink};

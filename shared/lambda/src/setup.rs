@@ -9,11 +9,14 @@ use std::sync::Arc;
 use ctvisma_aws::config::AwsClients;
 use ctvisma_aws::dynamo::DynamoStore;
 use ctvisma_aws::queues::Queues;
+use ctvisma_aws::s3::{S3Sink, SIE_BUCKET_ENV};
 use ctvisma_aws::secrets::{secret_json, SecretsTokenStore};
+use ctvisma_commercetools::{CtClient, CtConfig};
 use ctvisma_core::rates::RateTable;
 use ctvisma_core::rules::Target;
 use ctvisma_core::Rules;
-use ctvisma_handler::{Handler, LedgerOnly, NoResources};
+use ctvisma_handler::sie_export::{sie_entities, DEFAULT_SETTLE_MS};
+use ctvisma_handler::{Handler, LedgerOnly, NoResources, Resources};
 use ctvisma_visma::eaccounting::{Eaccounting, EaccountingConfig};
 use ctvisma_visma::http::{Http, HttpSettings};
 use ctvisma_visma::token_store::Secret;
@@ -22,6 +25,7 @@ use ctvisma_visma::{Deadline, LedgerTarget};
 use serde_json::Value;
 
 use crate::driver::Driver;
+use crate::export::Exporter;
 
 pub const RULES_TOML: &str = include_str!("../../../config/rules.toml");
 pub const RATES_CSV: &str = include_str!("../../../config/ecb-rates-sample.csv");
@@ -59,7 +63,7 @@ pub async fn driver(function: &str) -> Result<Driver, lambda_runtime::Error> {
         rates: Some(rates),
         targets,
         store: Arc::new(store),
-        resources: Arc::new(NoResources),
+        resources: resources(&clients).await?,
     };
     Ok(Driver {
         handler: Arc::new(handler),
@@ -71,6 +75,58 @@ pub async fn driver(function: &str) -> Result<Driver, lambda_runtime::Error> {
         function: function.to_string(),
         base_delay_secs: crate::driver::BASE_DELAY_SECS,
     })
+}
+
+/// The scheduled SIE export: the store, the bucket (`SIE_BUCKET`), the compiled-in rules and
+/// their SIE entities. `SIE_SETTLE_MS` overrides how long a range waits after its end (default
+/// 5 minutes). Needs no Visma secret and no queue.
+pub async fn exporter(function: &str) -> Result<Exporter, lambda_runtime::Error> {
+    let clients = AwsClients::from_env().await;
+    let rules = Rules::from_toml(RULES_TOML)?;
+    let store = DynamoStore::from_env(clients.dynamodb.clone())?;
+    let sink = S3Sink::new(clients.s3.clone(), env(SIE_BUCKET_ENV)?);
+    let settle_ms = match std::env::var("SIE_SETTLE_MS") {
+        Ok(v) if !v.trim().is_empty() => v
+            .trim()
+            .parse()
+            .map_err(|_| format!("SIE_SETTLE_MS is not a number of milliseconds: {v:?}"))?,
+        _ => DEFAULT_SETTLE_MS,
+    };
+    Ok(Exporter {
+        entities: sie_entities(&rules),
+        store: Arc::new(store),
+        sink: Arc::new(sink),
+        rules,
+        settle_ms,
+        function: function.to_string(),
+    })
+}
+
+/// The commercetools project, from the secret `CTP_SECRET_ARN` names (`project_key`,
+/// `client_id`, `client_secret`, optional `auth_url`, `api_url`, `scopes`): payments, orders of
+/// messages without payload and the order of a payment are read there. Without the secret,
+/// messages must carry their resources (a payment message then waits in the retry queue).
+async fn resources(clients: &AwsClients) -> Result<Arc<dyn Resources>, lambda_runtime::Error> {
+    let Ok(arn) = env("CTP_SECRET_ARN") else {
+        tracing::warn!("CTP_SECRET_ARN is not set: resources are not fetched from commercetools");
+        return Ok(Arc::new(NoResources));
+    };
+    let s = secret_json(&clients.secrets, &arn).await?;
+    let field = |name: &str| s.get(name).and_then(Value::as_str).map(str::to_string);
+    let (Some(key), Some(id), Some(secret)) = (field("project_key"), field("client_id"), field("client_secret")) else {
+        return Err("the commercetools secret needs project_key, client_id and client_secret".into());
+    };
+    let mut config = CtConfig::new(key, id, Secret::new(secret));
+    if let Some(url) = field("auth_url") {
+        config.auth_url = url;
+    }
+    if let Some(url) = field("api_url") {
+        config.api_url = url;
+    }
+    if let Some(scopes) = field("scopes") {
+        config.scopes = scopes;
+    }
+    Ok(Arc::new(CtClient::new(config, Http::new(HttpSettings::default())?)))
 }
 
 /// One target per entity, by the rules' `target`: the SIE route needs no credentials; the API

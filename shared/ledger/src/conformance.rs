@@ -97,6 +97,7 @@ pub async fn run_all(store: &dyn IdempotencyStore, prefix: &str) {
     ledger(store, &p).await;
     messages(store, &p).await;
     versions(store, &p).await;
+    states(store, &p).await;
 }
 
 async fn acquire_and_complete(store: &dyn IdempotencyStore, p: &str) {
@@ -575,6 +576,118 @@ async fn versions(store: &dyn IdempotencyStore, p: &str) {
         !ok(store.advance_version(&r, 5).await, "advance_version"),
         "conformance: another resource must not lower"
     );
+}
+
+async fn states(store: &dyn IdempotencyStore, p: &str) {
+    let name = format!("{p}state");
+    assert_eq!(
+        ok(store.get_state(&name).await, "get_state of an unset name"),
+        None,
+        "conformance: get_state of an unset name must be None"
+    );
+    assert!(
+        !ok(
+            store.set_state(&name, Some("x"), "v1").await,
+            "set_state expecting a value"
+        ),
+        "conformance: set_state expecting a value on an unset name must return false"
+    );
+    assert_eq!(
+        ok(store.get_state(&name).await, "get_state"),
+        None,
+        "conformance: a refused set_state must not create the name"
+    );
+    assert!(
+        ok(store.set_state(&name, None, "v1").await, "set_state(None → v1)"),
+        "conformance: set_state expecting None on an unset name must write"
+    );
+    assert_eq!(
+        ok(store.get_state(&name).await, "get_state after set"),
+        Some("v1".to_string()),
+        "conformance: get_state must return what set_state wrote"
+    );
+    assert!(
+        !ok(
+            store.set_state(&name, None, "v2").await,
+            "set_state(None) on a set name"
+        ),
+        "conformance: set_state expecting None on a set name must return false"
+    );
+    assert!(
+        !ok(store.set_state(&name, Some("v0"), "v2").await, "set_state(stale)"),
+        "conformance: set_state with a stale expected value must return false"
+    );
+    assert_eq!(
+        ok(store.get_state(&name).await, "get_state after refusals"),
+        Some("v1".to_string()),
+        "conformance: refused set_state calls must change nothing"
+    );
+    let json = r#"{"exported_to":5,"pending":{"to":9,"object":"sie/SE/5-9.si"}}"#;
+    assert!(
+        ok(store.set_state(&name, Some("v1"), json).await, "set_state(v1 → json)"),
+        "conformance: set_state with the current value must write"
+    );
+    assert_eq!(
+        ok(store.get_state(&name).await, "get_state of JSON"),
+        Some(json.to_string()),
+        "conformance: a state must round-trip exactly"
+    );
+    let other = format!("{p}state-2");
+    assert_eq!(
+        ok(store.get_state(&other).await, "get_state of another name"),
+        None,
+        "conformance: states are per name"
+    );
+}
+
+/// 16 tasks race `set_state` from the same expected value: exactly one wins, and the stored
+/// value is the winner's. Needs a Tokio runtime (multi-threaded for a real race).
+pub async fn concurrent_set_state(store: Arc<dyn IdempotencyStore>) {
+    const TASKS: usize = 16;
+    let name = format!("{}state", unique("concurrent-state-"));
+    for expected in [None, Some("start".to_string())] {
+        if let Some(start) = &expected {
+            let current = ok(store.get_state(&name).await, "concurrent_set_state: get");
+            assert!(
+                ok(
+                    store.set_state(&name, current.as_deref(), start).await,
+                    "concurrent_set_state: reset"
+                ),
+                "conformance: concurrent_set_state: reset must write"
+            );
+        }
+        let barrier = Arc::new(tokio::sync::Barrier::new(TASKS));
+        let mut handles = Vec::with_capacity(TASKS);
+        for i in 0..TASKS {
+            let (store, barrier, name, expected) =
+                (Arc::clone(&store), Arc::clone(&barrier), name.clone(), expected.clone());
+            handles.push(tokio::spawn(async move {
+                let value = format!("writer-{i}");
+                barrier.wait().await;
+                let won = store.set_state(&name, expected.as_deref(), &value).await;
+                (value, won)
+            }));
+        }
+        let mut winners = Vec::new();
+        for h in handles {
+            let (value, won) = h
+                .await
+                .unwrap_or_else(|e| panic!("conformance: concurrent_set_state: task failed: {e}"));
+            if ok(won, "concurrent_set_state") {
+                winners.push(value);
+            }
+        }
+        assert_eq!(
+            winners.len(),
+            1,
+            "conformance: exactly one of {TASKS} set_state calls from {expected:?} must win, got {winners:?}"
+        );
+        assert_eq!(
+            ok(store.get_state(&name).await, "concurrent_set_state: get after"),
+            Some(winners[0].clone()),
+            "conformance: the stored state must be the winner's"
+        );
+    }
 }
 
 /// 16 tasks race `begin` on one key (at once, by different holders): exactly one acquires, the

@@ -11,7 +11,8 @@
 //! Two writes per posting on the happy path. A completed key returns its stored result to any
 //! duplicate; the same key with a different payload hash is a [`Begin::Conflict`], never a
 //! silent second posting. Messages seen and their outcomes (for `ctvisma status`), and the last
-//! applied version per resource (delta sync) live here too.
+//! applied version per resource (delta sync) live here too, and small named states with
+//! compare-and-set (the SIE export's checkpoint).
 //!
 //! Implementations: [`memory::MemoryStore`] (tests), [`sqlite::SqliteStore`] (local runs), and the
 //! DynamoDB store in the AWS adapter crate. [`conformance`] holds the checks every one must pass.
@@ -167,6 +168,13 @@ pub trait IdempotencyStore: Send + Sync {
     /// Delta sync: moves the resource's applied version to `version` if it is newer; returns
     /// false (and changes nothing) for a stale or replayed version.
     async fn advance_version(&self, resource_id: &str, version: i64) -> Result<bool, StoreError>;
+
+    /// A small named value (a checkpoint such as the SIE export's), `None` when never set.
+    async fn get_state(&self, name: &str) -> Result<Option<String>, StoreError>;
+
+    /// Compare-and-set: writes `value` only if the current value is `expected` (`None`: the name
+    /// is unset). Returns false, changing nothing, when it is not: another writer got there first.
+    async fn set_state(&self, name: &str, expected: Option<&str>, value: &str) -> Result<bool, StoreError>;
 }
 
 /// A stable hash of a posting (FNV-1a 64 over its canonical JSON): equal postings, equal hashes.

@@ -14,6 +14,7 @@ struct State {
     /// Messages in insertion order.
     messages: Vec<MessageRecord>,
     versions: HashMap<String, i64>,
+    states: HashMap<String, String>,
 }
 
 /// The store behind [`crate::IdempotencyStore`] in tests: same semantics as the SQLite and
@@ -183,5 +184,18 @@ impl IdempotencyStore for MemoryStore {
                 Ok(true)
             }
         }
+    }
+
+    async fn get_state(&self, name: &str) -> Result<Option<String>, StoreError> {
+        Ok(self.lock().states.get(name).cloned())
+    }
+
+    async fn set_state(&self, name: &str, expected: Option<&str>, value: &str) -> Result<bool, StoreError> {
+        let mut state = self.lock();
+        if state.states.get(name).map(String::as_str) != expected {
+            return Ok(false);
+        }
+        state.states.insert(name.to_owned(), value.to_owned());
+        Ok(true)
     }
 }

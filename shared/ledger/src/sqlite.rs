@@ -67,6 +67,10 @@ CREATE TABLE IF NOT EXISTS versions (
     resource_id TEXT PRIMARY KEY NOT NULL,
     version     INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS states (
+    name  TEXT PRIMARY KEY NOT NULL,
+    value TEXT NOT NULL
+);
 ";
 
 const LEDGER_COLUMNS: &str = "key, event, entity, currency, date, external_ref, order_id, payment_id, payload_hash, \
@@ -461,6 +465,38 @@ impl IdempotencyStore for SqliteStore {
                     params![resource_id, version],
                 )
                 .map_err(map_err)?;
+            Ok(changed > 0)
+        })
+        .await
+    }
+
+    async fn get_state(&self, name: &str) -> Result<Option<String>, StoreError> {
+        let name = name.to_owned();
+        self.run(move |conn| {
+            conn.query_row("SELECT value FROM states WHERE name = ?1", [name], |r| r.get(0))
+                .optional()
+                .map_err(map_err)
+        })
+        .await
+    }
+
+    async fn set_state(&self, name: &str, expected: Option<&str>, value: &str) -> Result<bool, StoreError> {
+        let (name, expected, value) = (name.to_owned(), expected.map(str::to_owned), value.to_owned());
+        self.write(move |tx| {
+            let changed = match expected {
+                None => tx
+                    .execute(
+                        "INSERT INTO states (name, value) VALUES (?1, ?2) ON CONFLICT (name) DO NOTHING",
+                        params![name, value],
+                    )
+                    .map_err(map_err)?,
+                Some(expected) => tx
+                    .execute(
+                        "UPDATE states SET value = ?2 WHERE name = ?1 AND value = ?3",
+                        params![name, value, expected],
+                    )
+                    .map_err(map_err)?,
+            };
             Ok(changed > 0)
         })
         .await

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use ctvisma_ledger::conformance::{concurrent_begin, run_all};
+use ctvisma_ledger::conformance::{concurrent_begin, concurrent_set_state, run_all};
 use ctvisma_ledger::memory::MemoryStore;
 use ctvisma_ledger::sqlite::SqliteStore;
 use ctvisma_ledger::{Begin, Document, IdempotencyStore, LedgerEntry, Status};
@@ -38,6 +38,7 @@ async fn memory_store_conforms() {
     run_all(store.as_ref(), "memory-").await;
     // Twice on the same store: runs must not collide.
     run_all(store.as_ref(), "memory-").await;
+    concurrent_set_state(store.clone()).await;
     concurrent_begin(store).await;
 }
 
@@ -46,6 +47,7 @@ async fn sqlite_in_memory_conforms() {
     let store = Arc::new(SqliteStore::in_memory().unwrap());
     run_all(store.as_ref(), "sqlite-mem-").await;
     run_all(store.as_ref(), "sqlite-mem-").await;
+    concurrent_set_state(store.clone()).await;
     concurrent_begin(store).await;
 }
 
@@ -57,6 +59,7 @@ async fn sqlite_file_conforms_and_persists() {
         let store = Arc::new(SqliteStore::open(&path).unwrap());
         run_all(store.as_ref(), "sqlite-file-").await;
         concurrent_begin(store.clone()).await;
+        concurrent_set_state(store.clone()).await;
 
         assert_eq!(
             store.begin("persist", "h1", "req-a", NOW + 30_000, NOW).await.unwrap(),

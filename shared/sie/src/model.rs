@@ -143,4 +143,32 @@ impl SieHeader {
             account_names: BTreeMap::new(),
         }
     }
+
+    /// The header both SIE exports (`ctvisma export-sie` and the `export-sie` function) write for
+    /// entity `id` of the rules: its name and base currency, rounding booked on its
+    /// `accounts.rounding` (an error when missing), series `A`.
+    pub fn for_entity(
+        id: &str,
+        entity: &ctvisma_core::rules::Entity,
+        generated: NaiveDate,
+    ) -> Result<Self, crate::SieError> {
+        let rounding = entity.accounts.rounding.as_ref().ok_or_else(|| {
+            crate::SieError::Header(format!(
+                "entities.{id}.accounts.rounding is missing: a SIE export books currency rounding there"
+            ))
+        })?;
+        Ok(Self::new(&entity.name, generated, &entity.base_currency, &rounding.0))
+    }
+
+    /// `#RAR 0`: the calendar year of the newest posting date (of `fallback` when no date parses).
+    pub fn set_fiscal_year_of(&mut self, postings: &[ctvisma_core::Posting], fallback: NaiveDate) {
+        use chrono::Datelike;
+        let newest = postings
+            .iter()
+            .filter_map(|p| NaiveDate::parse_from_str(&p.date, "%Y-%m-%d").ok())
+            .max()
+            .unwrap_or(fallback);
+        self.fiscal_year =
+            NaiveDate::from_ymd_opt(newest.year(), 1, 1).zip(NaiveDate::from_ymd_opt(newest.year(), 12, 31));
+    }
 }
