@@ -151,6 +151,43 @@ proptest! {
         prop_assert_eq!(notes.len(), posting_docs);
     }
 
+    /// Invoice minus credit notes is exactly what was kept: per role, account and VAT code, the
+    /// invoice less the returned units' credit notes equals what returning the kept units (and the
+    /// shipping, credited with the last of them) would credit, to the unit.
+    #[test]
+    fn invoice_minus_credit_notes_is_what_was_kept(spec in plain_order(), raw in chunks(8)) {
+        let rules = rules("credit_shipping = true");
+        let returned: Vec<_> = clip(&spec, &raw).into_iter().map(|(i, q, doc, _)| (i, q, doc.min(1), true)).collect();
+        let mut then_the_rest = returned.clone();
+        for (i, l) in spec.lines.iter().enumerate() {
+            let gone: i64 = returned.iter().filter(|c| c.0 == i).map(|c| c.1).sum();
+            if l.qty > gone {
+                then_the_rest.push((i, l.qty - gone, 2, true));
+            }
+        }
+        let notes_of = |chunks: &[(usize, i64, u8, bool)]| -> Result<Vec<Posting>, TestCaseError> {
+            let order: Order = serde_json::from_value(with_returns(build(&spec).0, chunks)).unwrap();
+            map_credit_notes(&order, &rules).map_err(|e| TestCaseError::fail(e.to_string()))
+        };
+        let order: Order = serde_json::from_value(build(&spec).0).unwrap();
+        let invoice = map_invoice(&order, &rules).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        let credited_notes = notes_of(&returned)?;
+        let all_notes = notes_of(&then_the_rest)?;
+        let credited = by_account(&credited_notes.iter().collect::<Vec<_>>());
+        let everything = by_account(&all_notes.iter().collect::<Vec<_>>());
+        let mut kept_by_invoice = by_account(&[&invoice]);
+        for (k, v) in &credited {
+            *kept_by_invoice.entry(k.clone()).or_default() += v;
+        }
+        kept_by_invoice.retain(|_, v| !v.is_zero());
+        let mut kept_by_rest: BTreeMap<_, Decimal> = everything.clone();
+        for (k, v) in &credited {
+            *kept_by_rest.entry(k.clone()).or_default() -= v;
+        }
+        let kept_by_rest: BTreeMap<_, _> = kept_by_rest.into_iter().map(|(k, v)| (k, -v)).filter(|(_, v)| !v.is_zero()).collect();
+        prop_assert_eq!(kept_by_invoice, kept_by_rest);
+    }
+
     #[test]
     fn returning_everything_credits_exactly_the_invoice(spec in plain_order(), net_discounts in any::<bool>()) {
         let text = rules_text("credit_shipping = true");
