@@ -13,6 +13,7 @@
 
 pub mod amount;
 pub mod eaccounting;
+mod env;
 pub mod error;
 pub mod http;
 pub mod reference;

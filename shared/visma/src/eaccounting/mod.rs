@@ -22,6 +22,7 @@ use serde_json::Value;
 use self::api::{Api, TARGET};
 use self::auth::EaccountingAuth;
 use self::company::Company;
+use crate::env::{need, var};
 use crate::error::VismaError;
 use crate::http::{Deadline, Http};
 use crate::reference::{document_text, odata_literal};
@@ -41,13 +42,7 @@ pub struct EaccountingConfig {
 
 impl EaccountingConfig {
     pub fn from_env() -> Result<Self, VismaError> {
-        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
-        let need = |name: &str| {
-            var(name).ok_or_else(|| VismaError::Setup {
-                target: TARGET,
-                missing: vec![format!("environment variable {name}")],
-            })
-        };
+        let need = |name: &str| need(TARGET, name);
         Ok(Self {
             api_url: var("EACCOUNTING_API_URL").unwrap_or_else(|| "https://eaccountingapi.vismaonline.com".into()),
             identity_url: var("EACCOUNTING_IDENTITY_URL").unwrap_or_else(|| "https://identity.vismaonline.com".into()),

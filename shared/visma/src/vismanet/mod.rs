@@ -17,6 +17,7 @@ use reqwest::{Method, Response, StatusCode};
 use serde_json::Value;
 
 use self::auth::{VismanetAuth, TARGET};
+use crate::env::{need, var};
 use crate::error::VismaError;
 use crate::http::{Deadline, Http};
 use crate::reference::document_text;
@@ -36,13 +37,7 @@ pub struct VismanetConfig {
 
 impl VismanetConfig {
     pub fn from_env() -> Result<Self, VismaError> {
-        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
-        let need = |name: &str| {
-            var(name).ok_or_else(|| VismaError::Setup {
-                target: TARGET,
-                missing: vec![format!("environment variable {name}")],
-            })
-        };
+        let need = |name: &str| need(TARGET, name);
         Ok(Self {
             api_url: var("VISMANET_API_URL").unwrap_or_else(|| "https://api.finance.visma.net".into()),
             token_url: var("VISMANET_TOKEN_URL").unwrap_or_else(|| "https://connect.visma.com/connect/token".into()),
