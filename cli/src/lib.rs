@@ -29,6 +29,18 @@ pub enum Command {
     /// the Lambdas, an SQLite ledger in `--out`, SIE files and a JSON journal there; a second run
     /// posts nothing new. Closing summary on stdout; problems as JSON lines on stderr.
     Run(RunArgs),
+    /// What happened to an order (number or id): every message seen with its outcome and reason,
+    /// every posting with its Visma document, from the ledger of `ctvisma run` (JSON on stdout).
+    Status(StatusArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct StatusArgs {
+    /// Order number (as finance sees it) or commercetools order id.
+    pub order: String,
+    /// The folder `ctvisma run` wrote its ledger to.
+    #[arg(long, default_value = "out")]
+    pub out: PathBuf,
 }
 
 #[derive(Debug, clap::Args)]
@@ -95,5 +107,6 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
         Command::Map(args) => commands::map::run(&args, out, err),
         Command::ExportSie(args) => commands::export_sie::run(&args, err),
         Command::Run(args) => commands::run::run(&args, out, err),
+        Command::Status(args) => commands::status::run(&args, out, err),
     }
 }

@@ -103,3 +103,59 @@ fn a_bad_file_is_named_with_its_reason_and_the_rest_still_posts() {
     let stdout = String::from_utf8_lossy(&result.stdout);
     assert!(line_value(&stdout, "postings made") >= 1, "{stdout}");
 }
+
+#[test]
+fn status_shows_every_message_and_posting_of_an_order() {
+    let out = tempfile::tempdir().unwrap();
+    let run = ctvisma()
+        .args(["run", "--target", "sie", "--out"])
+        .arg(out.path())
+        .arg("events")
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(0));
+    let status = ctvisma()
+        .args(["status", "CV-SE-SEK-RETURNS", "--out"])
+        .arg(out.path())
+        .output()
+        .unwrap();
+    assert_eq!(
+        status.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&status.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
+    let events: Vec<&str> = report["postings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["event"].as_str().unwrap())
+        .collect();
+    assert!(
+        events.contains(&"invoice") && events.contains(&"credit_note"),
+        "{events:?}"
+    );
+    assert!(report["postings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|p| p["target"] == "sie" && !p["document_id"].as_str().unwrap().is_empty()));
+    let kinds: Vec<&str> = report["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["kind"].as_str().unwrap())
+        .collect();
+    assert!(
+        kinds.contains(&"OrderCreated") && kinds.contains(&"ReturnInfoAdded"),
+        "{kinds:?}"
+    );
+    // An order the ledger never saw is said so.
+    let unknown = ctvisma()
+        .args(["status", "NO-SUCH-ORDER", "--out"])
+        .arg(out.path())
+        .output()
+        .unwrap();
+    assert_eq!(unknown.status.code(), Some(1));
+}
