@@ -139,6 +139,58 @@ impl Http {
     }
 }
 
+/// Where a bearer token comes from: one refresh at a time, and a way to drop a token the API
+/// refused, so the next call refreshes.
+#[async_trait::async_trait]
+pub trait BearerAuth: Send + Sync {
+    async fn token(&self, deadline: Deadline) -> Result<crate::token_store::Secret, VismaError>;
+    async fn reject(&self, used: &crate::token_store::Secret);
+}
+
+impl Http {
+    /// An API call with a bearer token and an optional JSON body, through [`Http::send`]. A 401
+    /// drops the token and tries once more with a fresh one; the last answer is returned, and
+    /// `seen` is shown every answer (rate-limit headers).
+    #[allow(clippy::too_many_arguments)]
+    pub async fn send_authorized(
+        &self,
+        target: &'static str,
+        deadline: Deadline,
+        auth: &dyn BearerAuth,
+        method: Method,
+        url: &str,
+        query: &[(&str, String)],
+        body: Option<&str>,
+        seen: impl Fn(&Response),
+    ) -> Result<Response, VismaError> {
+        let mut attempt = 0;
+        loop {
+            let token = auth.token(deadline).await?;
+            let response = self
+                .send(target, deadline, method == Method::GET, || {
+                    let r = self
+                        .request(method.clone(), url)
+                        .bearer_auth(token.expose())
+                        .query(query);
+                    match body {
+                        Some(b) => r
+                            .header(reqwest::header::CONTENT_TYPE, "application/json")
+                            .body(b.to_string()),
+                        None => r,
+                    }
+                })
+                .await?;
+            seen(&response);
+            attempt += 1;
+            if response.status() == StatusCode::UNAUTHORIZED && attempt < 2 {
+                auth.reject(&token).await;
+                continue;
+            }
+            return Ok(response);
+        }
+    }
+}
+
 enum Failure {
     RateLimited(Option<Duration>),
     /// The request may have been applied (5xx, timeout, broken answer).

@@ -27,47 +27,24 @@ impl Api {
         deadline: Deadline,
     ) -> Result<Value, VismaError> {
         let url = format!("{}{path}", self.base.trim_end_matches('/'));
-        for attempt in 0..2 {
-            let token = self.auth.token(deadline).await?;
-            let response = self
-                .http
-                .send(TARGET, deadline, method == Method::GET, || {
-                    let r = self
-                        .http
-                        .request(method.clone(), &url)
-                        .bearer_auth(token.expose())
-                        .query(query);
-                    match body {
-                        Some(b) => r
-                            .header(reqwest::header::CONTENT_TYPE, "application/json")
-                            .body(b.to_string()),
-                        None => r,
-                    }
-                })
-                .await?;
-            let status = response.status();
-            if status == StatusCode::UNAUTHORIZED && attempt == 0 {
-                self.auth.reject(&token).await;
-                continue;
-            }
-            let text = response.text().await.map_err(|e| VismaError::Unavailable {
-                target: TARGET,
-                what: format!("reading the response: {e}"),
-            })?;
-            if status.is_success() {
-                if text.trim().is_empty() {
-                    return Ok(Value::Null);
-                }
-                return serde_json::from_str(&text).map_err(|e| VismaError::Protocol {
-                    target: TARGET,
-                    what: format!("{path}: {e}"),
-                });
-            }
+        let response = self
+            .http
+            .send_authorized(TARGET, deadline, &self.auth, method, &url, query, body, |_| {})
+            .await?;
+        let status = response.status();
+        let text = response.text().await.map_err(|e| VismaError::Unavailable {
+            target: TARGET,
+            what: format!("reading the response: {e}"),
+        })?;
+        if !status.is_success() {
             return Err(refusal(status, &text));
         }
-        Err(VismaError::Unauthorized {
+        if text.trim().is_empty() {
+            return Ok(Value::Null);
+        }
+        serde_json::from_str(&text).map_err(|e| VismaError::Protocol {
             target: TARGET,
-            message: "the API refused a freshly refreshed access token".into(),
+            what: format!("{path}: {e}"),
         })
     }
 }

@@ -138,3 +138,14 @@ impl EaccountingAuth {
         })
     }
 }
+
+#[async_trait::async_trait]
+impl crate::http::BearerAuth for EaccountingAuth {
+    async fn token(&self, deadline: Deadline) -> Result<Secret, VismaError> {
+        EaccountingAuth::token(self, deadline).await
+    }
+
+    async fn reject(&self, used: &Secret) {
+        EaccountingAuth::reject(self, used).await
+    }
+}

@@ -81,3 +81,14 @@ impl VismanetAuth {
         }
     }
 }
+
+#[async_trait::async_trait]
+impl crate::http::BearerAuth for VismanetAuth {
+    async fn token(&self, deadline: Deadline) -> Result<Secret, VismaError> {
+        VismanetAuth::token(self, deadline).await
+    }
+
+    async fn reject(&self, used: &Secret) {
+        VismanetAuth::reject(self, used).await
+    }
+}

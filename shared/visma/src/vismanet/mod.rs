@@ -108,40 +108,18 @@ impl Vismanet {
             tokio::time::sleep(wait).await;
         }
         let url = format!("{}{path}", self.base);
-        for attempt in 0..2 {
-            let token = self.auth.token(deadline).await?;
-            let response = self
-                .http
-                .send(TARGET, deadline, method == Method::GET, || {
-                    let r = self
-                        .http
-                        .request(method.clone(), &url)
-                        .bearer_auth(token.expose())
-                        .query(query);
-                    match body {
-                        Some(b) => r
-                            .header(reqwest::header::CONTENT_TYPE, "application/json")
-                            .body(b.to_string()),
-                        None => r,
-                    }
-                })
-                .await?;
-            self.note_budget(&response);
-            if response.status() == StatusCode::UNAUTHORIZED && attempt == 0 {
-                self.auth.reject(&token).await;
-                continue;
-            }
-            if response.status().is_success() {
-                return Ok(response);
-            }
-            let status = response.status();
-            let text = response.text().await.unwrap_or_default();
-            return Err(refusal(status, &text));
+        let response = self
+            .http
+            .send_authorized(TARGET, deadline, &self.auth, method, &url, query, body, |r| {
+                self.note_budget(r)
+            })
+            .await?;
+        if response.status().is_success() {
+            return Ok(response);
         }
-        Err(VismaError::Unauthorized {
-            target: TARGET,
-            message: "the API refused a fresh access token".into(),
-        })
+        let status = response.status();
+        let text = response.text().await.unwrap_or_default();
+        Err(refusal(status, &text))
     }
 
     fn note_budget(&self, r: &Response) {
