@@ -6,10 +6,12 @@
 //! - which entity, account and VAT code: [`rules`]
 //! - the invoice posting and its checks: [`mapper`]
 //! - the output document: [`posting`]; idempotency keys: [`keys`]
+//! - who an invoice is made out to: [`customer`]
 //! - what can go wrong: [`validation`], [`error`]
 
 pub mod base_currency;
 pub mod commercetools;
+pub mod customer;
 pub mod error;
 pub mod input;
 pub mod keys;

@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use ctvisma_core::customer::CustomerData;
 use ctvisma_core::input::{documents_from_str, Document};
 use ctvisma_core::mapper::book::{Added, Book, Source};
 use ctvisma_core::rates::RateTable;
@@ -160,7 +161,13 @@ impl Handler {
         }
         let mut results = Vec::new();
         for p in &postings {
-            results.push(self.post_once(p, ctx).await);
+            // Invoice documents are made out to the order's customer (a guest: its e-mail).
+            let customer = p
+                .order_id
+                .as_deref()
+                .and_then(|id| book.order(id))
+                .map(CustomerData::from_order);
+            results.push(self.post_once(p, customer.as_ref(), ctx).await);
         }
         if let Some(r) = record.as_mut() {
             r.keys = postings.iter().map(|p| p.idempotency_key.to_string()).collect();
@@ -216,7 +223,12 @@ impl Handler {
     }
 
     /// Read the key; claim it; look up and post; complete. Two store writes when new.
-    async fn post_once(&self, posting: &Posting, ctx: &MessageContext) -> PostingResult {
+    async fn post_once(
+        &self,
+        posting: &Posting,
+        customer: Option<&CustomerData>,
+        ctx: &MessageContext,
+    ) -> PostingResult {
         let key = posting.idempotency_key.to_string();
         let fail = |error: HandlerError| PostingResult::Failed {
             key: key.clone(),
@@ -247,7 +259,7 @@ impl Handler {
             }
             Err(e) => return fail(e.into()),
         }
-        let document = match target.post_once(posting, ctx.deadline).await {
+        let document = match target.post_once_for(posting, customer, ctx.deadline).await {
             Ok((document, _)) => document,
             Err(e) => {
                 if let Err(release) = self.store.release(&key, &ctx.request_id).await {

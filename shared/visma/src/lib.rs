@@ -20,6 +20,7 @@ pub mod reference;
 pub mod token_store;
 pub mod vismanet;
 
+use ctvisma_core::customer::CustomerData;
 use ctvisma_core::Posting;
 use rust_decimal::Decimal;
 use serde::Serialize;
@@ -82,6 +83,19 @@ pub trait LedgerTarget: Send + Sync {
             },
             other => other.map(|p| (p, false)),
         }
+    }
+
+    /// [`post_once`](Self::post_once) with the customer of the posting's order at hand: an
+    /// entity whose rules ask for invoice documents (`documents = "invoices" | "drafts"`) makes
+    /// its invoices and credit notes out to that customer. Targets that only book vouchers
+    /// ignore it.
+    async fn post_once_for(
+        &self,
+        posting: &Posting,
+        _customer: Option<&CustomerData>,
+        deadline: Deadline,
+    ) -> Result<(Posted, bool), VismaError> {
+        self.post_once(posting, deadline).await
     }
 }
 

@@ -66,3 +66,51 @@ fn a_fixture_order_gives_schema_valid_vouchers_and_journal_transactions() {
         assert!(errors.is_empty(), "{}: {errors:?}", p.idempotency_key);
     }
 }
+
+#[test]
+fn a_fixture_orders_invoice_and_credit_note_give_schema_valid_invoice_drafts() {
+    use ctvisma_visma::eaccounting::company::{Coding, Invoicing};
+    use ctvisma_visma::eaccounting::invoice::{draft_body, plan_rows, Credited};
+
+    let postings = fixture_postings();
+    let documents: Vec<&Posting> = postings
+        .iter()
+        .filter(|p| matches!(p.event, EventKind::Invoice | EventKind::CreditNote))
+        .collect();
+    assert!(documents.iter().any(|p| p.event == EventKind::Invoice));
+    for p in documents {
+        let sek = in_base_currency(p, "SEK", &AccountCode("3740".into())).unwrap();
+        // A company whose codings book every (account, rate) the posting uses.
+        let codings = sek
+            .lines
+            .iter()
+            .filter(|l| l.vat_rate.is_some() && l.role != ctvisma_core::Role::Vat)
+            .enumerate()
+            .map(|(i, l)| Coding {
+                id: format!("00007a70-0000-4000-8000-{:012}", i + 1),
+                name: format!("coding {i}"),
+                vat_percent: l.vat_rate.as_deref().unwrap().parse().unwrap(),
+                domestic_account: Some(l.account.0.parse().unwrap()),
+                zero_rated_accounts: Vec::new(),
+            })
+            .collect();
+        let invoicing = Invoicing {
+            codings,
+            unit_id: "00007a70-0000-4000-8000-0000000000aa".into(),
+        };
+        let rows: Vec<_> = plan_rows(&sek, &invoicing)
+            .unwrap()
+            .into_iter()
+            .map(|r| (r, "00007a70-0000-4000-8000-0000000000bb".to_string()))
+            .collect();
+        let credited = Credited {
+            number: "1001".into(),
+            reference: "invoice 1 [invoice:x]".into(),
+        };
+        let credited = (p.event == EventKind::CreditNote).then_some(&credited);
+        let body = draft_body(&sek, "00007a70-0000-4000-8000-0000000000cc", &rows, credited);
+        let errors = validate(Api::EAccounting, "CustomerInvoiceDraftApi", &body).unwrap();
+        assert!(errors.is_empty(), "{}: {errors:?}", p.idempotency_key);
+        assert_eq!(body["IsCreditInvoice"], p.event == EventKind::CreditNote);
+    }
+}

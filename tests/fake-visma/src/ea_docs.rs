@@ -267,7 +267,8 @@ fn price(ctx: &Ctx, doc: &mut Value, draft: bool) -> Result<(), axum::response::
     let customer = find(ctx, DocKind::Customer, &customer_id)
         .ok_or_else(|| bad(3000, "CustomerId", &format!("Customer {customer_id} does not exist.")))?;
     let credit = doc["IsCreditInvoice"].as_bool().unwrap_or(false);
-    let sign = |x: f64| if credit { -x.abs() } else { x };
+    // A credit invoice has the rows of an invoice (discounts negative); its totals turn negative.
+    let sign = |x: f64| if credit { -x } else { x };
     let replace_zero = doc["ReplaceUnitPriceWhenZero"].as_bool().unwrap_or(false);
     let mut issues = Vec::new();
     let (mut total_ex, mut total_vat) = (0.0, 0.0);

@@ -257,6 +257,11 @@ impl Book {
 
     /// Every posting the book's documents call for, per source document. Documents in another
     /// currency than their entity's base currency get their exchange rate from `rates`.
+    /// The newest version of an order in the book.
+    pub fn order(&self, id: &str) -> Option<&Order> {
+        self.orders.get(id).map(|e| &e.value)
+    }
+
     pub fn postings(&self, rules: &Rules, rates: Option<&RateTable>) -> Vec<Outcome> {
         self.unrated_postings(rules)
             .into_iter()

@@ -72,6 +72,21 @@ pub enum DiscountPosting {
     Net,
 }
 
+/// Which Visma documents an entity's invoices and credit notes become. Payment events (captures,
+/// refunds, chargebacks, payouts) are always vouchers; SIE files always hold vouchers.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Documents {
+    /// Bookkeeping only: every posting is a voucher / journal transaction (default).
+    #[default]
+    Vouchers,
+    /// Customer invoices and credit invoices, booked at once.
+    Invoices,
+    /// Invoice drafts that finance reviews and converts in Visma (eAccounting); Visma.net
+    /// documents left on hold, not released.
+    Drafts,
+}
+
 /// A legal entity: its own Visma company, currency, time zone, accounts and VAT codes.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -84,6 +99,8 @@ pub struct Entity {
     pub time_zone: String,
     #[serde(default)]
     pub target: Target,
+    #[serde(default)]
+    pub documents: Documents,
     #[serde(default)]
     pub discounts: DiscountPosting,
     #[serde(default)]

@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::NaiveDate;
 use ctvisma_core::rules::Entity;
 use reqwest::Method;
+use rust_decimal::Decimal;
 use serde_json::Value;
 
 use super::api::Api;
@@ -155,4 +156,119 @@ pub(crate) async fn pages(api: &Api, path: &str, deadline: Deadline) -> Result<V
         }
         page += 1;
     }
+}
+
+/// What invoice documents need besides accounts: the article account codings (which sales account
+/// and VAT rate an article books) and the unit new articles get.
+#[derive(Debug, Clone, Default)]
+pub struct Invoicing {
+    pub codings: Vec<Coding>,
+    /// The unit of new articles: "st" / "pcs" when the company has it, else its first unit.
+    pub unit_id: String,
+}
+
+/// One article account coding (`ArticleAccountCodingApi`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Coding {
+    pub id: String,
+    pub name: String,
+    /// Percent ("25", "12", "0").
+    pub vat_percent: Decimal,
+    pub domestic_account: Option<i64>,
+    /// The accounts the coding books for sales abroad or exempt sales (all at 0 % VAT).
+    pub zero_rated_accounts: Vec<i64>,
+}
+
+impl Coding {
+    /// Whether an article with this coding books `account` at `percent` VAT.
+    pub fn books(&self, account: i64, percent: Decimal) -> bool {
+        if percent != self.vat_percent && !percent.is_zero() {
+            return false;
+        }
+        (percent == self.vat_percent && self.domestic_account == Some(account))
+            || (percent.is_zero() && self.zero_rated_accounts.contains(&account))
+    }
+}
+
+impl Invoicing {
+    pub async fn load(api: &Api, deadline: Deadline) -> Result<Self, VismaError> {
+        let codings = pages(api, "/v2/articleaccountcodings", deadline)
+            .await?
+            .iter()
+            .filter(|c| c.get("IsActive").and_then(Value::as_bool).unwrap_or(true))
+            .filter_map(coding)
+            .collect();
+        let units = pages(api, "/v2/units", deadline).await?;
+        let abbreviation = |u: &Value| {
+            u.get("Abbreviation")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_ascii_lowercase()
+        };
+        let unit = units
+            .iter()
+            .find(|u| ["st", "pcs", "stk"].contains(&abbreviation(u).as_str()))
+            .or_else(|| units.first())
+            .and_then(|u| u.get("Id").and_then(Value::as_str))
+            .map(str::to_string)
+            .ok_or_else(|| VismaError::Setup {
+                target: super::api::TARGET,
+                missing: vec!["a unit for articles (/v2/units is empty)".into()],
+            })?;
+        Ok(Self { codings, unit_id: unit })
+    }
+
+    /// Domestic revenue of every VAT rule (its revenue account at its rate) needs a coding that
+    /// books it; other lines are checked when an invoice needs them.
+    pub fn missing_for(&self, entity_id: &str, entity: &Entity) -> Vec<String> {
+        let mut missing = Vec::new();
+        for (i, rule) in entity.vat.iter().enumerate() {
+            if !rule.country.eq_ignore_ascii_case(&entity.country) {
+                continue;
+            }
+            let (Some(account), Some(rate)) = (&rule.revenue_account, rule.rate()) else {
+                continue;
+            };
+            let Ok(number) = account.0.parse::<i64>() else {
+                continue; // reported as "not an account number" by Company::missing_for
+            };
+            if self.coding_for(number, rate.normalize()).is_none() {
+                missing.push(format!(
+                    "entities.{entity_id}.vat[{i}].revenue_account = {account} at {} %: no article account coding books it (documents = invoices needs one)",
+                    rate.normalize()
+                ));
+            }
+        }
+        missing
+    }
+
+    /// The coding that books `account` at `percent`; a domestic match wins over a zero-rated one.
+    pub fn coding_for(&self, account: i64, percent: Decimal) -> Option<&Coding> {
+        self.codings
+            .iter()
+            .find(|c| c.domestic_account == Some(account) && c.vat_percent == percent)
+            .or_else(|| self.codings.iter().find(|c| c.books(account, percent)))
+    }
+}
+
+fn coding(c: &Value) -> Option<Coding> {
+    let account = |key: &str| c.get(key).and_then(Value::as_i64);
+    let vat_percent = c.get("VatRatePercent").and_then(crate::amount::parse)? * Decimal::ONE_HUNDRED;
+    Some(Coding {
+        id: c.get("Id")?.as_str()?.to_string(),
+        name: c.get("Name").and_then(Value::as_str).unwrap_or_default().to_string(),
+        vat_percent: vat_percent.normalize(),
+        domestic_account: account("DomesticSalesSubjectToVatAccountNumber"),
+        zero_rated_accounts: [
+            "DomesticSalesVatExemptAccountNumber",
+            "DomesticSalesVatCodeExemptAccountNumber",
+            "ForeignSalesSubjectToThirdPartySalesAccountNumber",
+            "ForeignSalesSubjectToVatWithinEuAccountNumber",
+            "ForeignSalesVatExemptOutsideEuAccountNumber",
+            "ForeignSalesVatExemptWithinEuAccountNumber",
+        ]
+        .into_iter()
+        .filter_map(account)
+        .collect(),
+    })
 }

@@ -5,8 +5,6 @@
 //! address, and [`CustomerData`]'s `Debug` shows only the customer number. Error messages name
 //! fields, never their values.
 
-use std::fmt;
-
 use reqwest::Method;
 use serde_json::{Map, Value};
 
@@ -17,57 +15,7 @@ use crate::error::VismaError;
 use crate::http::Deadline;
 use crate::reference::odata_literal;
 
-/// A customer as the shop knows it. Plain data; `None` (or blank) means "no opinion": an
-/// existing Visma value is then left as it is.
-#[derive(Clone, Default, PartialEq, Eq)]
-pub struct CustomerData {
-    /// The shop's customer number (the lookup key); `None` for guest checkouts.
-    pub customer_number: Option<String>,
-    pub email: Option<String>,
-    /// The person's name.
-    pub name: String,
-    /// Company name: `Some` makes a business customer (B2B) named after the company.
-    pub company: Option<String>,
-    pub vat_number: Option<String>,
-    pub corporate_id: Option<String>,
-    pub address1: Option<String>,
-    pub postal_code: Option<String>,
-    pub city: Option<String>,
-    /// ISO 3166-1 alpha-2.
-    pub country_code: Option<String>,
-    pub phone: Option<String>,
-    /// ISO 4217.
-    pub currency: Option<String>,
-}
-
-/// Stands in for a personal value in `Debug` output.
-struct Redacted;
-
-impl fmt::Debug for Redacted {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("<redacted>")
-    }
-}
-
-impl fmt::Debug for CustomerData {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let r = |v: &Option<String>| v.as_ref().map(|_| Redacted);
-        f.debug_struct("CustomerData")
-            .field("customer_number", &self.customer_number)
-            .field("email", &r(&self.email))
-            .field("name", &Redacted)
-            .field("company", &r(&self.company))
-            .field("vat_number", &r(&self.vat_number))
-            .field("corporate_id", &r(&self.corporate_id))
-            .field("address1", &r(&self.address1))
-            .field("postal_code", &r(&self.postal_code))
-            .field("city", &r(&self.city))
-            .field("country_code", &r(&self.country_code))
-            .field("phone", &r(&self.phone))
-            .field("currency", &r(&self.currency))
-            .finish()
-    }
-}
+pub use ctvisma_core::customer::CustomerData;
 
 /// What [`upsert_customer`] did.
 #[derive(Debug, Clone, PartialEq, Eq)]

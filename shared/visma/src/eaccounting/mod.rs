@@ -1,27 +1,35 @@
-//! Visma eAccounting v2. Every posting becomes a voucher (the "bookkeeping" route, which keeps our
-//! figures to the öre); the company's accounts, VAT codes, currency and lock date are read once
-//! at connect and checked against the entity's rules.
+//! Visma eAccounting v2. By default every posting becomes a voucher (the "bookkeeping" route,
+//! which keeps our figures to the öre). With `documents = "invoices" | "drafts"` in the entity's
+//! rules, invoices and credit notes become customer (credit) invoices or drafts made out to the
+//! order's customer ([`invoice`]); payment events stay vouchers. The company's accounts, VAT
+//! codes, currency, lock date (and for invoices its article codings) are read once at connect
+//! and checked against the entity's rules.
 //!
 //! Endpoints: `EACCOUNTING_API_URL` (host root; `/v2/…` is added) and `EACCOUNTING_IDENTITY_URL`
 //! (`/connect/token` is added), per `../shared/CONTRACT.md`.
 
 pub mod api;
+pub mod article;
 pub mod auth;
 pub mod company;
 pub mod customer;
+pub mod invoice;
 pub mod voucher;
 
 use std::sync::Arc;
 
 use ctvisma_core::base_currency::in_base_currency;
-use ctvisma_core::rules::{AccountCode, Entity};
+use ctvisma_core::customer::CustomerData;
+use ctvisma_core::posting::EventKind;
+use ctvisma_core::rules::{AccountCode, Documents, Entity};
 use ctvisma_core::Posting;
 use reqwest::Method;
 use serde_json::Value;
 
 use self::api::{Api, TARGET};
 use self::auth::EaccountingAuth;
-use self::company::Company;
+use self::company::{Company, Invoicing};
+use self::invoice::{is_invoice_document, Found, REFERENCE_MAX};
 use crate::env::{need, var};
 use crate::error::VismaError;
 use crate::http::{Deadline, Http};
@@ -59,6 +67,9 @@ pub struct Eaccounting {
     pub company: Company,
     base_currency: String,
     rounding: AccountCode,
+    documents: Documents,
+    /// Article codings and unit: read at connect when invoices are made.
+    invoicing: Option<Invoicing>,
 }
 
 impl Eaccounting {
@@ -86,6 +97,14 @@ impl Eaccounting {
         };
         let company = Company::load(&api, deadline).await?;
         let mut missing = company.missing_for(entity_id, entity);
+        let invoicing = match entity.documents {
+            Documents::Vouchers => None,
+            Documents::Invoices | Documents::Drafts => {
+                let invoicing = Invoicing::load(&api, deadline).await?;
+                missing.extend(invoicing.missing_for(entity_id, entity));
+                Some(invoicing)
+            }
+        };
         if entity.accounts.rounding.is_none() {
             missing.push(format!(
                 "entities.{entity_id}.accounts.rounding: needed for currency rounding on vouchers"
@@ -102,7 +121,130 @@ impl Eaccounting {
             company,
             base_currency: entity.base_currency.clone(),
             rounding: entity.accounts.rounding.clone().unwrap_or(AccountCode(String::new())),
+            documents: entity.documents,
+            invoicing,
         })
+    }
+
+    /// Whether `posting` becomes an invoice document rather than a voucher.
+    fn invoice_route(&self, posting: &Posting) -> bool {
+        self.documents != Documents::Vouchers && is_invoice_document(posting)
+    }
+
+    /// Refuses a date in the company's locked period before anything is written.
+    fn check_open(&self, posting: &Posting) -> Result<(), VismaError> {
+        if let (Some(locked), Ok(date)) = (
+            self.company.locked_to,
+            chrono::NaiveDate::parse_from_str(&posting.date, "%Y-%m-%d"),
+        ) {
+            if date <= locked {
+                return Err(VismaError::Refused {
+                    target: TARGET,
+                    code: "4026".into(),
+                    message: format!(
+                        "{} is in a locked period (bookkeeping locked to {locked}): unlock it or move the date",
+                        posting.date
+                    ),
+                    transient: false,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// The invoice document of `posting`, if one exists: an invoice, or (in drafts mode, or
+    /// half-way through a conversion) a draft.
+    async fn existing_document(&self, posting: &Posting, deadline: Deadline) -> Result<Option<Found>, VismaError> {
+        invoice::find_document(&self.api, &document_text(posting, REFERENCE_MAX), deadline).await
+    }
+
+    /// Finds or makes the invoice document of `posting` (see [`invoice`]).
+    async fn post_invoice_document(
+        &self,
+        posting: &Posting,
+        customer: Option<&CustomerData>,
+        deadline: Deadline,
+    ) -> Result<(Posted, bool), VismaError> {
+        let base = self.in_base(posting)?;
+        let expected = invoice::expected_totals(&base);
+        let found = self.existing_document(posting, deadline).await?;
+        if let Some(f) = &found {
+            if !f.is_draft || self.documents == Documents::Drafts {
+                return Ok((f.posted(), true));
+            }
+        }
+        let draft = match found {
+            Some(draft) => draft,
+            None => self.create_draft(&base, customer, deadline).await?,
+        };
+        invoice::check_totals(&draft, expected, posting)?;
+        if self.documents == Documents::Drafts {
+            return Ok((draft.posted(), false));
+        }
+        match invoice::convert(&self.api, &draft.id, expected, deadline).await {
+            Ok(invoice) => Ok((invoice.posted(), false)),
+            // The answer was lost: the conversion may have happened.
+            Err(e @ VismaError::Unavailable { .. }) => match self.existing_document(posting, deadline).await {
+                Ok(Some(f)) if !f.is_draft => Ok((f.posted(), false)),
+                _ => Err(e),
+            },
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The customer, the articles and the draft of `base` (a posting in the company's currency).
+    async fn create_draft(
+        &self,
+        base: &Posting,
+        customer: Option<&CustomerData>,
+        deadline: Deadline,
+    ) -> Result<Found, VismaError> {
+        self.check_open(base)?;
+        let invoicing = self.invoicing.as_ref().ok_or_else(|| VismaError::Setup {
+            target: TARGET,
+            missing: vec!["article codings: the company was connected for vouchers only".into()],
+        })?;
+        let rows = invoice::plan_rows(base, invoicing)?;
+        let mut customer = customer.cloned().ok_or_else(|| VismaError::Unsupported {
+            target: TARGET,
+            message: format!(
+                "{}: an invoice document needs the order's customer, and the order is not at hand",
+                base.idempotency_key
+            ),
+        })?;
+        // Documents are in the company's currency (amounts are converted like vouchers').
+        customer.currency = None;
+        let customer_id = customer::upsert_customer(self, &customer, deadline).await?.id;
+        let credited = match (&base.event, &base.refers_to) {
+            (EventKind::CreditNote, Some(key)) => {
+                let found = invoice::find_credited(&self.api, &customer_id, &key.to_string(), deadline).await?;
+                // Out of order: the invoice it credits is not in eAccounting yet. Retry later.
+                Some(found.ok_or_else(|| VismaError::Refused {
+                    target: TARGET,
+                    code: "out_of_order".into(),
+                    message: format!(
+                        "{}: the invoice it credits ({key}) is not in eAccounting yet",
+                        base.idempotency_key
+                    ),
+                    transient: true,
+                })?)
+            }
+            _ => None,
+        };
+        let mut with_articles = Vec::with_capacity(rows.len());
+        for row in rows {
+            let id = invoice::article_for(&self.api, &row, &invoicing.unit_id, deadline).await?;
+            with_articles.push((row, id));
+        }
+        let body = invoice::draft_body(base, &customer_id, &with_articles, credited.as_ref());
+        match invoice::create_draft(&self.api, &body, deadline).await {
+            Ok(draft) => Ok(draft),
+            Err(e @ VismaError::Unavailable { .. }) => match self.existing_document(base, deadline).await {
+                Ok(Some(found)) => Ok(found),
+                _ => Err(e),
+            },
+            Err(e) => Err(e),
+        }
     }
 
     /// The authenticated API client, for the other eAccounting modules (customers, …).
@@ -128,6 +270,12 @@ impl LedgerTarget for Eaccounting {
         if !has_effect(posting) {
             return Ok(Some(Posted::nothing()));
         }
+        if self.invoice_route(posting) {
+            let found = self.existing_document(posting, deadline).await?;
+            return Ok(found
+                .filter(|f| !f.is_draft || self.documents == Documents::Drafts)
+                .map(|f| f.posted()));
+        }
         let text = document_text(posting, voucher::VOUCHER_TEXT_MAX);
         let query = [("$filter", format!("VoucherText eq {}", odata_literal(&text)))];
         let body = self
@@ -146,23 +294,14 @@ impl LedgerTarget for Eaccounting {
         if !has_effect(posting) {
             return Ok(Posted::nothing());
         }
-        let posting = self.in_base(posting)?;
-        if let (Some(locked), Ok(date)) = (
-            self.company.locked_to,
-            chrono::NaiveDate::parse_from_str(&posting.date, "%Y-%m-%d"),
-        ) {
-            if date <= locked {
-                return Err(VismaError::Refused {
-                    target: TARGET,
-                    code: "4026".into(),
-                    message: format!(
-                        "{} is in a locked period (bookkeeping locked to {locked}): unlock it or move the date",
-                        posting.date
-                    ),
-                    transient: false,
-                });
-            }
+        if self.invoice_route(posting) {
+            return self
+                .post_invoice_document(posting, None, deadline)
+                .await
+                .map(|(p, _)| p);
         }
+        let posting = self.in_base(posting)?;
+        self.check_open(&posting)?;
         let body = voucher::voucher(&posting, &self.company)?;
         let text = serde_json::to_string(&body).map_err(|e| VismaError::Protocol {
             target: TARGET,
@@ -178,6 +317,18 @@ impl LedgerTarget for Eaccounting {
             .call(Method::POST, "/v2/vouchers", &query, Some(&text), deadline)
             .await?;
         Ok(posted(&created))
+    }
+
+    async fn post_once_for(
+        &self,
+        posting: &Posting,
+        customer: Option<&CustomerData>,
+        deadline: Deadline,
+    ) -> Result<(Posted, bool), VismaError> {
+        if !has_effect(posting) || !self.invoice_route(posting) {
+            return self.post_once(posting, deadline).await;
+        }
+        self.post_invoice_document(posting, customer, deadline).await
     }
 }
 
