@@ -327,7 +327,7 @@ impl Summary {
             Outcome::Done { postings } | Outcome::Retry(_, postings) | Outcome::Park(_, postings) => {
                 postings.as_slice()
             }
-            Outcome::Skipped(_) => &[],
+            Outcome::Skipped(_) | Outcome::Synced(_) => &[],
         };
         for p in postings {
             match p {

@@ -1,5 +1,7 @@
 //! The handler's look-ups, answered from the commercetools project.
 
+use ctvisma_core::commercetools::customer::Customer;
+use ctvisma_core::commercetools::product::Product;
 use ctvisma_core::input::Document;
 use ctvisma_handler::{HandlerError, Resources};
 
@@ -29,5 +31,17 @@ impl Resources for CtClient {
             .await
             .map_err(|e| e.into_handler(format!("order of payment {payment_id}")))?;
         Ok(found.map(|o| Document::Order(Box::new(o))))
+    }
+
+    async fn customer(&self, id: &str) -> Result<Option<Customer>, HandlerError> {
+        self.get_customer(id)
+            .await
+            .map_err(|e| e.into_handler(format!("customer {id}")))
+    }
+
+    async fn product(&self, id: &str) -> Result<Option<Product>, HandlerError> {
+        self.get_product(id)
+            .await
+            .map_err(|e| e.into_handler(format!("product {id}")))
     }
 }

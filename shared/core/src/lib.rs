@@ -6,9 +6,10 @@
 //! - which entity, account and VAT code: [`rules`]
 //! - the invoice posting and its checks: [`mapper`]
 //! - the output document: [`posting`]; idempotency keys: [`keys`]
-//! - who an invoice is made out to: [`customer`]
+//! - who an invoice is made out to: [`customer`]; what a product variant becomes: [`article`]
 //! - what can go wrong: [`validation`], [`error`]
 
+pub mod article;
 pub mod base_currency;
 pub mod commercetools;
 pub mod customer;

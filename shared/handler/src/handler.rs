@@ -62,8 +62,10 @@ pub enum PostingResult {
 pub enum Outcome {
     /// Everything it called for is in Visma (now or before).
     Done { postings: Vec<PostingResult> },
-    /// Nothing to post (a subscription test message, a customer, a product): why.
+    /// Nothing to post (a subscription test message, a payment not yet captured): why.
     Skipped(String),
+    /// Master data (a customer, a product's articles) brought up to date in Visma: what changed.
+    Synced(String),
     /// Try again later (retry queue): the first transient error.
     Retry(HandlerError, Vec<PostingResult>),
     /// Cannot succeed until data or rules change (parking queue).
@@ -80,6 +82,7 @@ impl Outcome {
             }
             Outcome::Done { .. } => "posted",
             Outcome::Skipped(_) => "skipped",
+            Outcome::Synced(_) => "synced",
             Outcome::Retry(..) => "retry",
             Outcome::Park(..) => "parked",
         }
@@ -94,7 +97,9 @@ impl Handler {
             record.outcome = outcome.label().to_string();
             // Delta sync: a resource's messages carry increasing sequence numbers. Advanced only
             // after success, so a failed message is never mistaken for a replay on its retry.
-            if let (Outcome::Done { .. } | Outcome::Skipped(_), Some(seq)) = (&outcome, record.sequence_number) {
+            if let (Outcome::Done { .. } | Outcome::Skipped(_) | Outcome::Synced(_), Some(seq)) =
+                (&outcome, record.sequence_number)
+            {
                 match self.store.advance_version(&record.resource_id, seq).await {
                     Ok(false) if outcome.label() != "posted" => record.outcome = "stale".into(),
                     Ok(_) => {}
@@ -105,7 +110,7 @@ impl Handler {
                 Outcome::Retry(e, _) | Outcome::Park(e, _) => {
                     Some(format!("{:?} {}: {}", e.class(), e.code(), e.reason()))
                 }
-                Outcome::Skipped(why) => Some(why.clone()),
+                Outcome::Skipped(why) | Outcome::Synced(why) => Some(why.clone()),
                 Outcome::Done { .. } => None,
             };
             if let Err(e) = self.store.record_message(&record).await {
@@ -132,6 +137,11 @@ impl Handler {
                 }
             }
             record.get_or_insert_with(|| message_record(&doc, ctx));
+            match self.master_data(&doc).await {
+                Ok(Some(data)) => return (self.sync_master_data(data, ctx).await, record),
+                Ok(None) => {}
+                Err(e) => return (classified(e, Vec::new()), record),
+            }
             if let Err(e) = self.fetch_missing(&doc, &mut book).await {
                 return (classified(e, Vec::new()), record);
             }
@@ -301,7 +311,7 @@ impl Handler {
     }
 }
 
-fn classified(error: HandlerError, results: Vec<PostingResult>) -> Outcome {
+pub(crate) fn classified(error: HandlerError, results: Vec<PostingResult>) -> Outcome {
     match error.class() {
         ErrorClass::Transient => Outcome::Retry(error, results),
         ErrorClass::Permanent => Outcome::Park(error, results),
@@ -345,7 +355,7 @@ fn message_record(doc: &Document, ctx: &MessageContext) -> MessageRecord {
         ),
         Document::Order(o) => (o.id.clone(), o.order_number.clone(), "Order".into(), None),
         Document::Payment(p) => (p.id.clone().unwrap_or_default(), None, "Payment".into(), None),
-        Document::Customer(_) => (String::new(), None, "Customer".into(), None),
+        Document::Customer(c) => (c.id.clone(), None, "Customer".into(), None),
         Document::InventoryEntry(_) => (String::new(), None, "InventoryEntry".into(), None),
         Document::Other(kind) => (String::new(), None, kind.clone(), None),
     };

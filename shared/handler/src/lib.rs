@@ -9,6 +9,9 @@
 //!    missing, and complete the key with the document (ledger entry in the same write);
 //! 5. record what happened to the message.
 //!
+//! Customers and products take another path ([`master_data`]): they become Visma customers and
+//! articles, sent only when they changed.
+//!
 //! The worst result of the message's postings decides its fate ([`Outcome`]): all done or
 //! duplicates → acknowledged; a transient failure → retry queue; a permanent one → parking queue
 //! with the reason. Postings already completed stay completed: on retry they are duplicates.
@@ -16,6 +19,7 @@
 pub mod error;
 pub mod handler;
 pub mod ledger_only;
+mod master_data;
 pub mod resources;
 pub mod sie_export;
 

@@ -4,6 +4,8 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use ctvisma_core::commercetools::customer::Customer;
+use ctvisma_core::commercetools::product::Product;
 use ctvisma_core::input::{documents_from_str, Document};
 
 use crate::error::HandlerError;
@@ -14,6 +16,14 @@ pub trait Resources: Send + Sync {
     async fn payment(&self, id: &str) -> Result<Option<Document>, HandlerError>;
     /// The order whose `paymentInfo.payments` lists the payment.
     async fn order_of_payment(&self, payment_id: &str) -> Result<Option<Document>, HandlerError>;
+    /// The current customer, for Customer* messages that carry only a change.
+    async fn customer(&self, _id: &str) -> Result<Option<Customer>, HandlerError> {
+        Ok(None)
+    }
+    /// The current product, for Product* messages without a projection.
+    async fn product(&self, _id: &str) -> Result<Option<Product>, HandlerError> {
+        Ok(None)
+    }
 }
 
 /// Nothing to look up: messages must carry their resources.

@@ -101,7 +101,7 @@ impl Driver {
         count(&outcome, counts);
         let source = record.event_source_arn.clone().unwrap_or_default();
         match outcome {
-            Outcome::Done { .. } | Outcome::Skipped(_) => Ok(()),
+            Outcome::Done { .. } | Outcome::Skipped(_) | Outcome::Synced(_) => Ok(()),
             Outcome::Retry(e, _) if attempt < self.max_attempts => {
                 let delay = backoff_delay(attempt, self.base_delay_secs, |c| fastrand::u32(0..=c));
                 tracing::warn!(error_class = "transient", error_code = %e.code(), attempt, delay_secs = delay, "retry later");
@@ -128,6 +128,7 @@ fn count(outcome: &Outcome, counts: &mut Counts) {
     let postings = match outcome {
         Outcome::Done { postings } | Outcome::Retry(_, postings) | Outcome::Park(_, postings) => postings,
         Outcome::Skipped(_) => return,
+        Outcome::Synced(_) => return counts.add("MasterDataSynced", 1),
     };
     for p in postings {
         match p {

@@ -20,6 +20,7 @@ pub mod reference;
 pub mod token_store;
 pub mod vismanet;
 
+use ctvisma_core::article::ArticleSpec;
 use ctvisma_core::customer::CustomerData;
 use ctvisma_core::Posting;
 use rust_decimal::Decimal;
@@ -96,6 +97,19 @@ pub trait LedgerTarget: Send + Sync {
         deadline: Deadline,
     ) -> Result<(Posted, bool), VismaError> {
         self.post_once(posting, deadline).await
+    }
+
+    /// Master data: finds the customer (by number, then e-mail) and creates it or updates the
+    /// fields that changed. Returns what was done ("created", "updated: …", "unchanged"), or
+    /// `None` when the target keeps no customers (SIE files).
+    async fn sync_customer(&self, _customer: &CustomerData, _deadline: Deadline) -> Result<Option<String>, VismaError> {
+        Ok(None)
+    }
+
+    /// Master data: the article of one SKU, created or brought up to date. `None` when the target
+    /// keeps no articles.
+    async fn sync_article(&self, _article: &ArticleSpec, _deadline: Deadline) -> Result<Option<String>, VismaError> {
+        Ok(None)
     }
 }
 

@@ -18,6 +18,7 @@ pub mod voucher;
 
 use std::sync::Arc;
 
+use ctvisma_core::article::ArticleSpec;
 use ctvisma_core::base_currency::in_base_currency;
 use ctvisma_core::customer::CustomerData;
 use ctvisma_core::posting::EventKind;
@@ -68,8 +69,8 @@ pub struct Eaccounting {
     base_currency: String,
     rounding: AccountCode,
     documents: Documents,
-    /// Article codings and unit: read at connect when invoices are made.
-    invoicing: Option<Invoicing>,
+    /// Article codings and unit: read at connect when invoices are made, else on first use.
+    invoicing: tokio::sync::OnceCell<Invoicing>,
 }
 
 impl Eaccounting {
@@ -97,14 +98,12 @@ impl Eaccounting {
         };
         let company = Company::load(&api, deadline).await?;
         let mut missing = company.missing_for(entity_id, entity);
-        let invoicing = match entity.documents {
-            Documents::Vouchers => None,
-            Documents::Invoices | Documents::Drafts => {
-                let invoicing = Invoicing::load(&api, deadline).await?;
-                missing.extend(invoicing.missing_for(entity_id, entity));
-                Some(invoicing)
-            }
-        };
+        let invoicing = tokio::sync::OnceCell::new();
+        if entity.documents != Documents::Vouchers {
+            let loaded = Invoicing::load(&api, deadline).await?;
+            missing.extend(loaded.missing_for(entity_id, entity));
+            let _ = invoicing.set(loaded);
+        }
         if entity.accounts.rounding.is_none() {
             missing.push(format!(
                 "entities.{entity_id}.accounts.rounding: needed for currency rounding on vouchers"
@@ -124,6 +123,13 @@ impl Eaccounting {
             documents: entity.documents,
             invoicing,
         })
+    }
+
+    /// The company's article codings and unit, read once.
+    async fn invoicing(&self, deadline: Deadline) -> Result<&Invoicing, VismaError> {
+        self.invoicing
+            .get_or_try_init(|| Invoicing::load(&self.api, deadline))
+            .await
     }
 
     /// Whether `posting` becomes an invoice document rather than a voucher.
@@ -200,10 +206,7 @@ impl Eaccounting {
         deadline: Deadline,
     ) -> Result<Found, VismaError> {
         self.check_open(base)?;
-        let invoicing = self.invoicing.as_ref().ok_or_else(|| VismaError::Setup {
-            target: TARGET,
-            missing: vec!["article codings: the company was connected for vouchers only".into()],
-        })?;
+        let invoicing = self.invoicing(deadline).await?;
         let rows = invoice::plan_rows(base, invoicing)?;
         let mut customer = customer.cloned().ok_or_else(|| VismaError::Unsupported {
             target: TARGET,
@@ -329,6 +332,47 @@ impl LedgerTarget for Eaccounting {
             return self.post_once(posting, deadline).await;
         }
         self.post_invoice_document(posting, customer, deadline).await
+    }
+
+    async fn sync_customer(&self, customer: &CustomerData, deadline: Deadline) -> Result<Option<String>, VismaError> {
+        let outcome = customer::upsert_customer(self, customer, deadline).await?;
+        Ok(Some(match outcome.action {
+            customer::CustomerAction::Created => "created".into(),
+            customer::CustomerAction::Updated(fields) => format!("updated ({})", fields.join(", ")),
+            customer::CustomerAction::Unchanged => "unchanged".into(),
+        }))
+    }
+
+    async fn sync_article(&self, spec: &ArticleSpec, deadline: Deadline) -> Result<Option<String>, VismaError> {
+        let invoicing = self.invoicing(deadline).await?;
+        let account: i64 = spec.account.0.parse().map_err(|_| VismaError::Setup {
+            target: TARGET,
+            missing: vec![format!(
+                "SKU {}: account {:?} is not a number",
+                spec.sku, spec.account.0
+            )],
+        })?;
+        let coding = invoicing
+            .coding_for(account, spec.vat_percent)
+            .ok_or_else(|| VismaError::Setup {
+                target: TARGET,
+                missing: vec![format!(
+                    "SKU {}: an article account coding that books account {account} at {} % VAT ({})",
+                    spec.sku, spec.vat_percent, spec.rule
+                )],
+            })?;
+        let data = article::ArticleData {
+            number: spec.sku.clone(),
+            name: spec.name.clone(),
+            coding_id: coding.id.clone(),
+            unit_id: invoicing.unit_id.clone(),
+        };
+        let (_, action) = article::upsert_article(&self.api, &data, deadline).await?;
+        Ok(Some(match action {
+            article::ArticleAction::Created => "created".into(),
+            article::ArticleAction::Updated(fields) => format!("updated ({})", fields.join(", ")),
+            article::ArticleAction::Unchanged => "unchanged".into(),
+        }))
     }
 }
 
