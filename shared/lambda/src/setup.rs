@@ -26,6 +26,7 @@ use serde_json::Value;
 
 use crate::driver::Driver;
 use crate::export::Exporter;
+use crate::stock::StockFunction;
 
 pub const RULES_TOML: &str = include_str!("../../../config/rules.toml");
 pub const RATES_CSV: &str = include_str!("../../../config/ecb-rates-sample.csv");
@@ -194,11 +195,86 @@ async fn targets(
                     tenant_id: field(s, "tenant_id"),
                     release: true,
                 };
-                Arc::new(Vismanet::new(http.clone(), &config))
+                Arc::new(Vismanet::new(http.clone(), &config).with_documents(entity.documents))
             }
             (_, None) => return Err(format!("entity {id} needs the Visma secret").into()),
         };
         out.insert(id.clone(), target);
     }
     Ok(out)
+}
+
+/// The scheduled stock function: the commercetools project (`CTP_SECRET_ARN`, required), the
+/// eAccounting company of each entity with `[stock]` rules (`VISMA_SECRET_ARN`, the same secret
+/// and refresh-token field as the posting functions), the store for per-entry versions.
+/// `STOCK_CONCURRENCY` caps writes in flight (default 8).
+pub async fn stock(function: &str) -> Result<StockFunction, lambda_runtime::Error> {
+    use ctvisma_stock::VismaStock;
+    use ctvisma_visma::eaccounting::stock::EaStock;
+
+    let clients = AwsClients::from_env().await;
+    let rules = Rules::from_toml(RULES_TOML)?;
+    let store = DynamoStore::from_env(clients.dynamodb.clone())?;
+    let http = Http::new(HttpSettings::default())?;
+    let ct_arn = env("CTP_SECRET_ARN")?;
+    let s = secret_json(&clients.secrets, &ct_arn).await?;
+    let field = |name: &str| s.get(name).and_then(Value::as_str).map(str::to_string);
+    let (Some(key), Some(id), Some(secret)) = (field("project_key"), field("client_id"), field("client_secret")) else {
+        return Err("the commercetools secret needs project_key, client_id and client_secret".into());
+    };
+    let mut ct = CtConfig::new(key, id, Secret::new(secret));
+    for (name, slot) in [
+        ("auth_url", &mut ct.auth_url),
+        ("api_url", &mut ct.api_url),
+        ("scopes", &mut ct.scopes),
+    ] {
+        if let Some(v) = field(name) {
+            *slot = v;
+        }
+    }
+    let mut visma: BTreeMap<String, Arc<dyn VismaStock>> = BTreeMap::new();
+    if rules.entities.values().any(|e| e.stock.is_some()) {
+        let arn = env("VISMA_SECRET_ARN")?;
+        let v = secret_json(&clients.secrets, &arn).await?;
+        let text = |name: &str, default: &str| v.get(name).and_then(Value::as_str).unwrap_or(default).to_string();
+        for id in rules
+            .entities
+            .iter()
+            .filter(|(_, e)| e.stock.is_some())
+            .map(|(id, _)| id)
+        {
+            let token_field = if v.get(format!("refresh_token_{id}")).is_some() {
+                format!("refresh_token_{id}")
+            } else {
+                "refresh_token".into()
+            };
+            let config = EaccountingConfig {
+                api_url: text("api_url", "https://eaccountingapi.vismaonline.com"),
+                identity_url: text("identity_url", "https://identity.vismaonline.com"),
+                client_id: text("client_id", ""),
+                client_secret: Secret::new(text("client_secret", "")),
+                refresh_token: None,
+            };
+            let tokens = SecretsTokenStore::new(clients.secrets.clone(), arn.clone()).with_field(token_field);
+            visma.insert(
+                id.clone(),
+                Arc::new(EaStock::new(http.clone(), &config, Arc::new(tokens))),
+            );
+        }
+    }
+    let concurrency = match std::env::var("STOCK_CONCURRENCY") {
+        Ok(v) if !v.trim().is_empty() => v
+            .trim()
+            .parse()
+            .map_err(|_| format!("STOCK_CONCURRENCY is not a number: {v:?}"))?,
+        _ => ctvisma_stock::DEFAULT_CONCURRENCY,
+    };
+    Ok(StockFunction {
+        ct: CtClient::new(ct, http),
+        visma,
+        store: Arc::new(store),
+        rules,
+        concurrency,
+        function: function.to_string(),
+    })
 }

@@ -101,6 +101,22 @@ fn check_account(ctx: &Ctx, line: &Value, i: usize) -> Result<(), axum::response
     Ok(())
 }
 
+/// The rate of VAT code `code` (matched by code, e.g. `MP1`, or id); unknown codes are refused.
+fn vat_rate(ctx: &Ctx, code: &str, i: usize) -> Result<f64, axum::response::Response> {
+    ctx.shared
+        .config
+        .vat_codes
+        .iter()
+        .find(|v| v.code == code || v.id == code)
+        .map(|v| v.rate)
+        .ok_or_else(|| {
+            bad(&format!(
+                "Error: Line {}: VAT code '{code}' cannot be found in the system.",
+                i + 1
+            ))
+        })
+}
+
 /// The document number: the posted one when `overrideNumberSeries` is true, else the next
 /// of `counter`. Duplicates are refused.
 fn number(
@@ -154,6 +170,8 @@ pub(crate) fn create_ar(ctx: &mut Ctx, body: Value, kind: ArKind) -> Reply {
     };
     let mut lines = object_lines(&dto, lines_key)?;
     let mut total = 0.0;
+    // Net per VAT code: Visma.net computes VAT per code on the document (its VAT details tab).
+    let mut by_code: Vec<(f64, f64)> = Vec::new();
     for (i, line) in lines.iter_mut().enumerate() {
         check_account(ctx, line, i)?;
         let amount = match line["manualAmountInCurrency"].as_f64() {
@@ -175,9 +193,15 @@ pub(crate) fn create_ar(ctx: &mut Ctx, body: Value, kind: ArKind) -> Reply {
             line["account"] = json!({ "number": acc });
         }
         if let Some(vat) = line["vatCodeId"].as_str() {
+            let rate = vat_rate(ctx, vat, i)?;
+            match by_code.iter_mut().find(|(r, _)| *r == rate) {
+                Some(entry) => entry.1 += amount,
+                None => by_code.push((rate, amount)),
+            }
             line["vatCode"] = json!({ "id": vat });
         }
     }
+    let vat_total = round2(by_code.iter().map(|(rate, net)| round2(net * rate)).sum());
     let (doc_kind, doc_type, path) = match kind {
         ArKind::Invoice => (DocKind::VismaNetCustomerInvoice, "Invoice", "/v1/customerinvoice"),
         ArKind::CreditNote => (DocKind::VismaNetCreditNote, "CreditNote", "/v1/customerCreditNote"),
@@ -186,7 +210,8 @@ pub(crate) fn create_ar(ctx: &mut Ctx, body: Value, kind: ArKind) -> Reply {
     let number = number(ctx, &dto, "referenceNumber", &ar, "vn-ar")?;
     let hold = dto["hold"].as_bool().unwrap_or(false);
     let now = ctx.inner.timestamp(ctx.shared);
-    let total = round2(total);
+    let detail_total = round2(total);
+    let total = round2(detail_total + vat_total);
     let mut doc = dto.clone();
     if let Some(map) = doc.as_object_mut() {
         for k in ["customerNumber", "overrideNumberSeries", "invoiceLines", "lines"] {
@@ -208,18 +233,13 @@ pub(crate) fn create_ar(ctx: &mut Ctx, body: Value, kind: ArKind) -> Reply {
         doc["postPeriod"] = json!(period);
     }
     doc["currencyId"] = json!(text(&dto, "currencyId").unwrap_or_else(|| "SEK".into()));
-    for key in [
-        "amount",
-        "amountInCurrency",
-        "balance",
-        "balanceInCurrency",
-        "detailTotal",
-        "detailTotalInCurrency",
-    ] {
+    for key in ["amount", "amountInCurrency", "balance", "balanceInCurrency"] {
         doc[key] = json!(total);
     }
-    doc["vatTotal"] = json!(0.0);
-    doc["vatTotalInCurrency"] = json!(0.0);
+    doc["detailTotal"] = json!(detail_total);
+    doc["detailTotalInCurrency"] = json!(detail_total);
+    doc["vatTotal"] = json!(vat_total);
+    doc["vatTotalInCurrency"] = json!(vat_total);
     doc["createdDateTime"] = json!(now);
     doc["lastModifiedDateTime"] = json!(now);
     created(ctx, doc_kind, doc, format!("{path}/{number}"))

@@ -206,7 +206,7 @@ async fn invoices_are_found_by_external_reference_and_released() {
         "invoiceLines": [{
             "operation": "Insert", "description": {"value": "T-shirt"},
             "quantity": {"value": 2}, "unitPriceInCurrency": {"value": 100.0},
-            "accountNumber": {"value": "3001"}, "vatCodeId": {"value": "02"}
+            "accountNumber": {"value": "3001"}, "vatCodeId": {"value": "MP1"}
         }]
     });
     let resp = post(&fake, &token, "/v2/customerinvoice", &invoice).await;
@@ -231,7 +231,8 @@ async fn invoices_are_found_by_external_reference_and_released() {
     let found = found.as_array().unwrap();
     assert_eq!(found.len(), 1);
     assert_eq!(found[0]["referenceNumber"], "000001");
-    assert_eq!(found[0]["amount"], 200.0);
+    assert_eq!(found[0]["amount"], 250.0, "net 200 + 25 % VAT");
+    assert_eq!(found[0]["vatTotal"], 50.0);
     assert_eq!(found[0]["customer"]["number"], "10000");
     let (_, none) = get(&fake, &token, "/vismanet/v1/customerinvoice?externalReference=order-9").await;
     assert_eq!(none, json!([]));

@@ -1,5 +1,9 @@
 //! Visma.net ERP Financials: every posting becomes a general-ledger journal transaction, released
-//! when the entity's settings say so. Lookups list the journal transactions of the posting's
+//! when the entity's settings say so. With `documents = "invoices" | "drafts"` in the entity's
+//! rules, invoices and credit notes instead become customer invoices / credit notes made out to
+//! the order's customer (found or created, [`customer`]); see [`invoice`] for the body, the
+//! `externalReference` they are looked up by and the VAT check. `invoices` releases them (when
+//! `release` is set), `drafts` leaves them on hold. Captures, refunds and payouts stay journals. Lookups list the journal transactions of the posting's
 //! financial period and match our reference in the description. The hourly request budget is read
 //! from the `X-RateLimit-*` headers: when it is spent and resets later than the caller can wait,
 //! the call fails as transient.
@@ -7,11 +11,16 @@
 //! Endpoints: `VISMANET_API_URL` (default `https://api.finance.visma.net`) and
 //! `VISMANET_TOKEN_URL` (default `https://connect.visma.com/connect/token`).
 
+mod ar;
 pub mod auth;
+pub mod customer;
+pub mod invoice;
 pub mod journal;
 
 use std::time::Duration;
 
+use ctvisma_core::customer::CustomerData;
+use ctvisma_core::rules::Documents;
 use ctvisma_core::Posting;
 use reqwest::{Method, Response, StatusCode};
 use serde_json::Value;
@@ -63,6 +72,7 @@ pub struct Vismanet {
     base: String,
     auth: VismanetAuth,
     release: bool,
+    documents: Documents,
     budget: std::sync::Mutex<RateBudget>,
 }
 
@@ -80,8 +90,22 @@ impl Vismanet {
             base: config.api_url.trim_end_matches('/').to_string(),
             auth,
             release: config.release,
+            documents: Documents::Vouchers,
             budget: std::sync::Mutex::new(RateBudget::default()),
         }
+    }
+
+    /// Which documents invoices and credit notes become (the entity's `documents` rule).
+    pub fn with_documents(mut self, documents: Documents) -> Self {
+        self.documents = documents;
+        self
+    }
+
+    /// The customer-document kind `posting` becomes, or `None` for a journal transaction.
+    fn ar_kind(&self, posting: &Posting) -> Option<invoice::ArKind> {
+        (self.documents != Documents::Vouchers)
+            .then(|| invoice::ArKind::of(posting))
+            .flatten()
     }
 
     pub fn budget(&self) -> RateBudget {
@@ -142,6 +166,21 @@ impl Vismanet {
     }
 }
 
+/// Created documents answer 201 with their address: the number is its last segment.
+fn location_number(response: &Response, what: &str) -> Result<String, VismaError> {
+    response
+        .headers()
+        .get(reqwest::header::LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|l| l.trim_end_matches('/').rsplit('/').next())
+        .filter(|n| !n.is_empty())
+        .map(str::to_string)
+        .ok_or_else(|| VismaError::Protocol {
+            target: TARGET,
+            what: format!("{what} created without a Location header"),
+        })
+}
+
 /// Visma.net's error bodies vary (`message`, `ExceptionMessage`); keep what there is.
 fn refusal(status: StatusCode, text: &str) -> VismaError {
     let body: Value = serde_json::from_str(text).unwrap_or(Value::Null);
@@ -173,6 +212,9 @@ impl LedgerTarget for Vismanet {
     async fn find(&self, posting: &Posting, deadline: Deadline) -> Result<Option<Posted>, VismaError> {
         if !has_effect(posting) {
             return Ok(Some(Posted::nothing()));
+        }
+        if let Some(kind) = self.ar_kind(posting) {
+            return self.find_ar(posting, kind, deadline).await;
         }
         let text = document_text(posting, journal::DESCRIPTION_MAX);
         let period = posting.date.get(..7).unwrap_or("").replace('-', "");
@@ -218,6 +260,9 @@ impl LedgerTarget for Vismanet {
         if !has_effect(posting) {
             return Ok(Posted::nothing());
         }
+        if self.ar_kind(posting).is_some() {
+            return Err(no_customer());
+        }
         let body = serde_json::to_string(&journal::journal(posting)).map_err(|e| VismaError::Protocol {
             target: TARGET,
             what: e.to_string(),
@@ -225,17 +270,7 @@ impl LedgerTarget for Vismanet {
         let response = self
             .call(Method::POST, "/v2/journaltransaction", &[], Some(&body), deadline)
             .await?;
-        // Created documents answer 201 with their address: the number is its last segment.
-        let number = response
-            .headers()
-            .get(reqwest::header::LOCATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|l| l.trim_end_matches('/').rsplit('/').next())
-            .map(str::to_string)
-            .ok_or_else(|| VismaError::Protocol {
-                target: TARGET,
-                what: "journal transaction created without a Location header".into(),
-            })?;
+        let number = location_number(&response, "journal transaction")?;
         if self.release {
             let path = format!("/v2/journaltransaction/{number}/action/release");
             self.call(Method::POST, &path, &[], None, deadline).await?;
@@ -245,5 +280,44 @@ impl LedgerTarget for Vismanet {
             number: Some(number),
             total: crate::debit_total(posting),
         })
+    }
+
+    async fn post_once_for(
+        &self,
+        posting: &Posting,
+        customer: Option<&CustomerData>,
+        deadline: Deadline,
+    ) -> Result<(Posted, bool), VismaError> {
+        let Some(kind) = self.ar_kind(posting).filter(|_| has_effect(posting)) else {
+            return self.post_once(posting, deadline).await;
+        };
+        if let Some(found) = self.find_ar(posting, kind, deadline).await? {
+            return Ok((found, true));
+        }
+        let customer = customer.ok_or_else(no_customer)?;
+        let number = self.customer_number(customer, deadline).await?;
+        match self.post_ar(posting, kind, &number, deadline).await {
+            // The write may have been applied although its answer was lost.
+            Err(e @ VismaError::Unavailable { .. }) => match self.find_ar(posting, kind, deadline).await {
+                Ok(Some(found)) => Ok((found, false)),
+                _ => Err(e),
+            },
+            other => other.map(|p| (p, false)),
+        }
+    }
+
+    /// Found or created; an existing Visma.net customer is not overwritten (finance may have
+    /// corrected it there).
+    async fn sync_customer(&self, customer: &CustomerData, deadline: Deadline) -> Result<Option<String>, VismaError> {
+        let number = self.customer_number(customer, deadline).await?;
+        Ok(Some(format!("present as {number}")))
+    }
+}
+
+/// An invoice-route document needs the order's customer, which only `post_once_for` has.
+fn no_customer() -> VismaError {
+    VismaError::Unsupported {
+        target: TARGET,
+        message: "this entity books invoices and credit notes as customer documents, which need the order's customer; none was given".into(),
     }
 }
