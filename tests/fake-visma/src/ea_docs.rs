@@ -231,8 +231,18 @@ fn check_article(ctx: &Ctx, v: &mut Value, own_id: Option<&str>) -> Result<(), a
     Ok(())
 }
 
+/// The stock figures eAccounting derives: `StockBalance` as a number (default 0), nothing
+/// reserved (the fake has no sales orders), `StockBalanceAvailable` = balance − reserved.
+fn stock_figures(v: &mut Value) {
+    let balance = v["StockBalance"].as_f64().unwrap_or(0.0);
+    v["StockBalance"] = json!(balance);
+    v["StockBalanceReserved"] = json!(0.0);
+    v["StockBalanceAvailable"] = json!(balance);
+}
+
 pub(crate) fn post_article(ctx: &mut Ctx, mut v: Value) -> Reply {
     check_article(ctx, &mut v, None)?;
+    stock_figures(&mut v);
     let now = ctx.inner.timestamp(ctx.shared);
     v["Id"] = json!(new_uuid());
     v["CreatedUtc"] = json!(now);
@@ -245,6 +255,7 @@ pub(crate) fn put_article(ctx: &mut Ctx, id: &str, mut v: Value) -> Reply {
     let idx = find_idx(ctx, DocKind::Article, id).ok_or_else(|| not_found(&format!("Article {id}")))?;
     let old = ctx.inner.docs(DocKind::Article)[idx].clone();
     check_article(ctx, &mut v, old["Id"].as_str())?;
+    stock_figures(&mut v);
     v["Id"] = old["Id"].clone();
     v["CreatedUtc"] = old["CreatedUtc"].clone();
     v["ChangedUtc"] = json!(ctx.inner.timestamp(ctx.shared));

@@ -10,6 +10,7 @@
 pub mod accounts;
 pub mod payments;
 pub mod routing;
+pub mod stock;
 pub mod vat;
 
 use std::collections::BTreeMap;
@@ -120,6 +121,9 @@ pub struct Entity {
     pub returns: ReturnRules,
     #[serde(default)]
     pub payouts: PayoutRules,
+    /// Stock sync (`[entities.<ID>.stock]`); none without the section.
+    #[serde(default)]
+    pub stock: Option<stock::StockRules>,
 }
 
 /// A problem in the rules file itself (not in an order).
@@ -159,6 +163,9 @@ impl Rules {
                 if v.rate().is_none() {
                     problems.push(format!("entities.{id}.vat[{i}].rate {:?} is not a percent", v.rate));
                 }
+            }
+            if let Some(stock) = &e.stock {
+                problems.extend(stock.problems(id));
             }
         }
         problems

@@ -14,6 +14,7 @@ pub mod auth;
 pub mod company;
 pub mod customer;
 pub mod invoice;
+pub mod stock;
 pub mod voucher;
 
 use std::sync::Arc;
