@@ -1,4 +1,9 @@
+pub mod check_rules;
 pub mod export_sie;
 pub mod map;
+pub mod reconcile;
+pub mod redrive;
+pub mod replay;
 pub mod run;
 pub mod status;
+pub mod sync_stock;

@@ -284,7 +284,7 @@ async fn targets(
             }
             Target::Vismanet => {
                 let config = VismanetConfig::from_env().map_err(|e| format!("entity {id}: {e}"))?;
-                Arc::new(Vismanet::new(http.clone(), &config))
+                Arc::new(Vismanet::new(http.clone(), &config).with_documents(entity.documents))
             }
         };
         targets.insert(id.clone(), target);

@@ -152,6 +152,45 @@ impl SqliteStore {
     }
 }
 
+impl SqliteStore {
+    /// The whole message log in the order it was written (for `ctvisma replay`, which re-runs
+    /// the messages whose latest outcome is `parked` or `retry`). Local store only: the DynamoDB
+    /// ledger is read per resource ([`IdempotencyStore::messages_for`]).
+    pub async fn all_messages(&self) -> Result<Vec<MessageRecord>, StoreError> {
+        self.run(move |conn| {
+            let mut stmt = conn
+                .prepare(&format!("SELECT {MESSAGE_COLUMNS} FROM messages ORDER BY seq"))
+                .map_err(map_err)?;
+            let rows = stmt.query_map([], message_row).map_err(map_err)?;
+            let mut out = Vec::new();
+            for row in rows {
+                let (mut record, keys) = row.map_err(map_err)?;
+                record.keys = serde_json::from_str(&keys).map_err(json_err)?;
+                out.push(record);
+            }
+            Ok(out)
+        })
+        .await
+    }
+}
+
+fn message_row(r: &Row<'_>) -> rusqlite::Result<(MessageRecord, String)> {
+    Ok((
+        MessageRecord {
+            resource_id: r.get(0)?,
+            order_number: r.get(1)?,
+            kind: r.get(2)?,
+            message_id: r.get(3)?,
+            sequence_number: r.get(4)?,
+            at: r.get(5)?,
+            outcome: r.get(6)?,
+            keys: Vec::new(),
+            reason: r.get(8)?,
+        },
+        r.get::<_, String>(7)?,
+    ))
+}
+
 fn map_err(e: rusqlite::Error) -> StoreError {
     match e.sqlite_error_code() {
         Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => StoreError::Unavailable(format!("sqlite: {e}")),
