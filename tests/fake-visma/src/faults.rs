@@ -43,6 +43,42 @@ pub(crate) struct FaultEntry {
     pub remaining: usize,
 }
 
+/// Faults drawn at random per request on a path: for fault-injection runs ("10–30 % of calls
+/// fail"). A seeded xorshift keeps a run reproducible.
+pub(crate) struct RandomFaults {
+    pub prefix: String,
+    /// (fault, probability); checked in order, at most one per request.
+    pub faults: Vec<(Fault, f64)>,
+    pub state: u64,
+}
+
+impl RandomFaults {
+    fn next_unit(&mut self) -> f64 {
+        let mut x = self.state;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.state = x;
+        (x >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    pub(crate) fn draw(&mut self, method: &str, path: &str) -> Option<Fault> {
+        if !path.starts_with(self.prefix.as_str()) {
+            return None;
+        }
+        let is_write = !method.eq_ignore_ascii_case("GET") && !method.eq_ignore_ascii_case("HEAD");
+        let roll = self.next_unit();
+        let mut acc = 0.0;
+        for (fault, p) in &self.faults {
+            acc += p;
+            if roll < acc {
+                return (is_write || !fault.only_writes()).then(|| fault.clone());
+            }
+        }
+        None
+    }
+}
+
 /// Takes (consumes one use of) the first fault that applies to this request.
 /// Unscoped faults apply to API requests only; scoped ones to any path with that prefix
 /// (so `/connect/token` can be targeted explicitly).

@@ -51,6 +51,9 @@
 //! `corporateId`, `vatRegistrationId`, `email`, `phone`); all lists take `pageNumber`/`pageSize`;
 //! `POST /v1/customerinvoice/{n}/action/release`, `/v1/customerCreditNote/{n}/action/release`,
 //! `/v2/journaltransaction/{n}/action/release` → `{"actionId","actionResult":"Done"}`.
+//! Customer documents get `vatTotal` from their lines' `vatCodeId` (rates of
+//! [`FakeConfig::vat_codes`], matched by code or id, rounded per code; unknown codes → 400) and
+//! `amount` = lines + VAT.
 //! With `"overrideNumberSeries": {"value": true}` the posted `referenceNumber` / `batchNumber`
 //! is used (duplicates → 400), which makes a document findable by a number the client chose.
 //!
@@ -229,9 +232,22 @@ impl FakeVisma {
         }
     }
 
-    /// Removes all pending faults.
+    /// From now on every request whose path starts with `path_prefix` gets one of `faults` at
+    /// random, each with its probability (at most one per request; write-only faults skip
+    /// GETs). `seed` makes the sequence reproducible.
+    pub fn inject_random(&self, path_prefix: &str, faults: Vec<(Fault, f64)>, seed: u64) {
+        self.shared.lock().random_faults.push(faults::RandomFaults {
+            prefix: path_prefix.to_string(),
+            faults,
+            state: seed.max(1),
+        });
+    }
+
+    /// Removes all pending faults, counted and random.
     pub fn reset_faults(&self) {
-        self.shared.lock().faults.clear();
+        let mut inner = self.shared.lock();
+        inner.faults.clear();
+        inner.random_faults.clear();
     }
 
     /// Every request so far, in order.

@@ -72,7 +72,12 @@ async fn process(
 
     let (fault, limited) = {
         let mut inner = shared.lock();
-        let fault = faults::take(&mut inner.faults, method.as_str(), &path, is_identity);
+        let fault = faults::take(&mut inner.faults, method.as_str(), &path, is_identity).or_else(|| {
+            inner
+                .random_faults
+                .iter_mut()
+                .find_map(|r| r.draw(method.as_str(), &path))
+        });
         let limited = match surface {
             Surface::VnApi => vismanet::consume_budget(&shared, &mut inner),
             Surface::EaApi => eaccounting::consume_budget(&shared, &mut inner, &path),

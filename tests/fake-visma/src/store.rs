@@ -10,7 +10,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::Value;
 
 use crate::config::FakeConfig;
-use crate::faults::FaultEntry;
+use crate::faults::{FaultEntry, RandomFaults};
 use crate::spec::{Api, FieldError};
 
 /// Kinds of documents the fake stores (see [`crate::FakeVisma::documents`]).
@@ -88,6 +88,7 @@ pub(crate) struct Inner {
     pub vismanet_grants: usize,
     pub docs: HashMap<DocKind, Vec<Value>>,
     pub faults: Vec<FaultEntry>,
+    pub random_faults: Vec<RandomFaults>,
     pub requests: Vec<RecordedRequest>,
     pub failures: Vec<ValidationFailure>,
     pub counters: HashMap<String, i64>,
