@@ -126,7 +126,21 @@ fn walk(value: Value, path: String, out: &mut Vec<Found>, depth: usize) {
 }
 
 fn parse<T: serde::de::DeserializeOwned>(v: Value, what: &str) -> Result<T, CoreError> {
-    serde_json::from_value(v).map_err(|e| CoreError::Parse(format!("{what}: {e}")))
+    from_value_at(v, what)
+}
+
+/// Deserializes `v`; a failure names `what` and the field's path in it (`order:
+/// lineItems[0].quantity: invalid type: …`), so a refused message says where it is wrong.
+pub(crate) fn from_value_at<T: serde::de::DeserializeOwned>(v: Value, what: &str) -> Result<T, CoreError> {
+    serde_path_to_error::deserialize(v).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        CoreError::Parse(if path == "." {
+            format!("{what}: {inner}")
+        } else {
+            format!("{what}: {path}: {inner}")
+        })
+    })
 }
 
 /// A bare message or resource.

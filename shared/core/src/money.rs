@@ -27,10 +27,27 @@ pub struct CtMoney {
     pub kind: Option<String>,
     pub currency_code: String,
     pub cent_amount: i64,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "de_fraction_digits"
+    )]
     pub fraction_digits: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub precise_amount: Option<i64>,
+}
+
+/// The most digits commercetools allows (highPrecision); beyond them no money value is real, and
+/// past 28 no decimal can hold them.
+pub const MAX_FRACTION_DIGITS: u32 = 20;
+
+fn de_fraction_digits<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error> {
+    match Option::<u32>::deserialize(d)? {
+        Some(n) if n > MAX_FRACTION_DIGITS => Err(serde::de::Error::custom(format!(
+            "fractionDigits {n} is out of range (at most {MAX_FRACTION_DIGITS})"
+        ))),
+        n => Ok(n),
+    }
 }
 
 impl CtMoney {

@@ -414,5 +414,5 @@ fn merge_transactions(newer: &mut Payment, older: &Payment) {
 }
 
 fn from<T: serde::de::DeserializeOwned>(v: Value, what: &str) -> Result<T, CoreError> {
-    serde_json::from_value(v).map_err(|e| CoreError::Parse(format!("{what}: {e}")))
+    crate::input::from_value_at(v, what)
 }

@@ -12,6 +12,9 @@ use crate::money::{round_half_even, round_with_mode, CtMoney};
 use crate::rules::LineRef;
 use crate::validation::Problem;
 
+/// The largest line quantity taken; more is a data error (and would overflow amounts).
+pub const MAX_QUANTITY: i64 = 1_000_000_000;
+
 /// One chargeable item with the amounts the posting needs.
 #[derive(Debug, Clone)]
 pub struct Item<'a> {
@@ -70,6 +73,17 @@ pub fn items<'a>(order: &'a Order, digits: u32, problems: &mut Vec<Problem>) -> 
         let sku = li.sku();
         if li.quantity < 0 {
             problems.push(Problem::new("quantity", format!("quantity {} is negative", li.quantity)).at(&label, sku));
+            continue;
+        }
+        // Beyond any real order, and large enough to overflow amounts: refused, not guessed.
+        if li.quantity > MAX_QUANTITY {
+            problems.push(
+                Problem::new("quantity", format!("quantity {} is above {MAX_QUANTITY}", li.quantity)).at(&label, sku),
+            );
+            continue;
+        }
+        if li.quantity == 0 && li.total_price.as_ref().is_some_and(|t| !t.amount().is_zero()) {
+            problems.push(Problem::new("quantity", "quantity 0 with a non-zero line total").at(&label, sku));
             continue;
         }
         let Some(unit) = li.price.as_ref().map(|p| p.effective()).or(li.total_price.as_ref()) else {
