@@ -11,7 +11,7 @@ CTVISMA := $(CARGO_TARGET_DIR)/debug/ctvisma
 RULES ?= config/rules.toml
 SHARED := ../shared
 
-.PHONY: help setup demo build build-debug deploy test test-unit test-data lint lint-infra fmt check-postings clean
+.PHONY: reliability help setup demo build build-debug deploy test test-unit test-data lint lint-infra fmt check-postings clean bench bench-pipeline bench-stock deny
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -27,7 +27,7 @@ $(VENV)/.installed: requirements-dev.txt
 demo: ## the main job on this machine: events/ through the Lambdas' handler, ledger and SIE in out/
 	cargo run --quiet -p ctvisma-cli -- run --rules $(RULES) --target sie --out out events/
 
-FUNCTIONS := orders payments customers products retry export-sie
+FUNCTIONS := orders payments customers products retry export-sie stock
 # arm64 (Graviton) by default, as in the template; x86_64 builds without an extra rustup target.
 ARCH ?= arm64
 LAMBDA_ARCH := $(if $(filter x86_64,$(ARCH)),--x86-64,--arm64)
@@ -53,10 +53,15 @@ test: setup test-data lint-infra test-unit check-postings ## run every test (wha
 test-unit: ## cargo tests: core unit + property tests, fixture corpus, CLI
 	cargo test --workspace --no-fail-fast
 
+reliability: ## the fault-injection run (1 000 deliveries on moto + fakes) and the bad-input corpus (docs/RELIABILITY.md)
+	cargo test -p ctvisma-integration-tests --test fault_injection -- --nocapture
+	cargo test -p ctvisma-core --test bad_input
+
 test-data: ## sample orders add up as commercetools computes; orders and events/ are up to date
 	python3 tools/build_sample_orders.py --check
 	python3 tools/verify_orders.py tests/data/orders/*.json
 	python3 tools/make_events.py --check
+	python3 tools/make_bad_input.py --check
 
 # Fixture orders the example rules accept; the others are refused on purpose (docs/posting-contract.md).
 FIXTURE_ORDERS := $(addprefix $(SHARED)/fixtures/commercetools/resources/,order-2015-legacy-tax-portion-without-name.json \
@@ -77,6 +82,39 @@ lint-infra: setup ## cfn-lint on the SAM template (zero errors, zero warnings)
 
 fmt: ## format the code
 	cargo fmt --all
+
+# Dependency checks with cargo-deny (deny.toml, docs/SECURITY.md#dependency-checks). cargo-deny is
+# installed into .tools (git-ignored); CARGO_TARGET_DIR is unset for the install so its build does
+# not land in the shared target dir. Advisories need the RustSec database from GitHub: when it
+# cannot be fetched they are skipped, with a message; licences, bans and sources work offline.
+TOOLS := $(CURDIR)/.tools
+CARGO_DENY := $(TOOLS)/bin/cargo-deny
+
+$(CARGO_DENY):
+	env -u CARGO_TARGET_DIR cargo install --locked cargo-deny --root $(TOOLS)
+
+deny: $(CARGO_DENY) ## dependency checks: advisories (when the database is reachable), licenses, bans, sources
+	@export PATH="$(TOOLS)/bin:$$PATH"; status=0; \
+	if cargo deny fetch db >/dev/null 2>&1; then \
+		cargo deny check advisories || status=1; \
+	else \
+		echo "advisories: skipped (advisory database unreachable)"; \
+	fi; \
+	cargo deny check licenses bans sources || status=1; \
+	exit $$status
+
+# Benchmarks: not part of `make test`. Each bench-* target writes its figures under docs/bench/;
+# `bench` runs them all (add new ones as prerequisites). What they mean: docs/BENCHMARKS.md.
+BENCH_FIGURES ?= docs/bench/figures.txt
+
+bench: bench-pipeline bench-stock ## every benchmark, figures under docs/bench/ (docs/BENCHMARKS.md)
+
+bench-pipeline: ## mapping vs parsing, handler cost, `ctvisma run` msgs/s, cold start, sizes, Lambda cost
+	cargo build --release -p ctvisma-cli -p ctvisma-bench
+	$(CARGO_TARGET_DIR)/release/ctvisma-bench --cli $(CARGO_TARGET_DIR)/release/ctvisma --out $(BENCH_FIGURES)
+
+bench-stock: ## stock sync of 10 000 SKUs against the fakes: time, requests, peak RSS
+	cargo bench -p ctvisma-stock --bench sync_10k -- --out $(CURDIR)/docs/bench/stock-sync.txt
 
 clean: ## remove build output and the local venv
 	cargo clean
