@@ -440,7 +440,7 @@ async fn simulate(
     };
     let mut refused = Vec::new();
     for (n, (label, body)) in inputs.iter().enumerate() {
-        let now = crate::commands::replay::now_ms();
+        let now = crate::commands::run::now_ms();
         let ctx = MessageContext {
             message_id: label.clone(),
             request_id: format!("reconcile-{n}"),

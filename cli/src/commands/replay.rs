@@ -10,21 +10,19 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use ctvisma_commercetools::{CtClient, CtConfig};
 use ctvisma_core::rules::Target;
 use ctvisma_core::{Classify, Posting};
-use ctvisma_handler::{Handler, LedgerOnly, MessageContext, Outcome, PostingResult, RecordedResources, Resources};
+use ctvisma_handler::{Handler, MessageContext, Outcome, PostingResult, RecordedResources, Resources};
 use ctvisma_ledger::sqlite::SqliteStore;
 use ctvisma_ledger::{IdempotencyStore, MessageRecord};
-use ctvisma_visma::eaccounting::{Eaccounting, EaccountingConfig};
 use ctvisma_visma::http::{Http, HttpSettings};
-use ctvisma_visma::token_store::FileTokenStore;
-use ctvisma_visma::vismanet::{Vismanet, VismanetConfig};
-use ctvisma_visma::{Deadline, LedgerTarget};
+use ctvisma_visma::Deadline;
 use serde_json::json;
 
+use super::run::{append_journal, now_ms, targets};
 use crate::{exit, ReplayArgs};
 
 pub fn run(args: &ReplayArgs, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
@@ -295,61 +293,6 @@ impl ctvisma_handler::sie_export::ObjectSink for FileSink {
         std::fs::write(&tmp, bytes).map_err(|e| e.to_string())?;
         std::fs::rename(&tmp, &path).map_err(|e| e.to_string())
     }
-}
-
-/// Per entity its Visma target, as `ctvisma run` builds them (`only` overrides the rules).
-pub(crate) async fn targets(
-    rules: &ctvisma_core::Rules,
-    only: Option<Target>,
-    out: &Path,
-) -> Result<BTreeMap<String, Arc<dyn LedgerTarget>>, String> {
-    let http = Http::new(HttpSettings::default()).map_err(|e| e.to_string())?;
-    let mut targets: BTreeMap<String, Arc<dyn LedgerTarget>> = BTreeMap::new();
-    for (id, entity) in &rules.entities {
-        let target: Arc<dyn LedgerTarget> = match only.unwrap_or(entity.target) {
-            Target::Sie => Arc::new(LedgerOnly),
-            Target::Eaccounting => {
-                let config = EaccountingConfig::from_env().map_err(|e| format!("entity {id}: {e}"))?;
-                let store = FileTokenStore {
-                    path: out.join(format!(".eaccounting-{id}.token")),
-                };
-                let ea = Eaccounting::connect(
-                    http.clone(),
-                    &config,
-                    Arc::new(store),
-                    id,
-                    entity,
-                    Deadline::in_(Duration::from_secs(60)),
-                )
-                .await
-                .map_err(|e| format!("entity {id}: {e}"))?;
-                Arc::new(ea)
-            }
-            Target::Vismanet => {
-                let config = VismanetConfig::from_env().map_err(|e| format!("entity {id}: {e}"))?;
-                Arc::new(Vismanet::new(http.clone(), &config).with_documents(entity.documents))
-            }
-        };
-        targets.insert(id.clone(), target);
-    }
-    Ok(targets)
-}
-
-fn append_journal(path: &Path, postings: &[Posting]) -> std::io::Result<()> {
-    if postings.is_empty() {
-        return Ok(());
-    }
-    let mut f = std::fs::OpenOptions::new().create(true).append(true).open(path)?;
-    for p in postings {
-        writeln!(f, "{}", serde_json::to_string(p)?)?;
-    }
-    Ok(())
-}
-
-pub(crate) fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
 }
 
 #[cfg(test)]

@@ -255,7 +255,8 @@ fn resources(paths: &[PathBuf], inputs: &[Input]) -> RecordedResources {
     resources
 }
 
-async fn targets(
+/// Per entity its Visma target (`only` overrides the rules): also used by `replay`.
+pub(crate) async fn targets(
     rules: &ctvisma_core::Rules,
     only: Option<Target>,
     out: &Path,
@@ -292,7 +293,7 @@ async fn targets(
     Ok(targets)
 }
 
-fn append_journal(path: &Path, postings: &[Posting]) -> std::io::Result<()> {
+pub(crate) fn append_journal(path: &Path, postings: &[Posting]) -> std::io::Result<()> {
     if postings.is_empty() {
         return Ok(());
     }
@@ -303,7 +304,7 @@ fn append_journal(path: &Path, postings: &[Posting]) -> std::io::Result<()> {
     Ok(())
 }
 
-fn now_ms() -> i64 {
+pub(crate) fn now_ms() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as i64)
