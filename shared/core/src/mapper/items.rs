@@ -255,7 +255,26 @@ impl Ctx<'_> {
             }
         };
         let (net, gross) = match a.taxed {
-            Some(t) => (t.total_net.amount(), t.total_gross.amount()),
+            Some(t) => {
+                let (net, gross) = (t.total_net.amount(), t.total_gross.amount());
+                // commercetools' own line total is the gross (net for net prices) of its taxed
+                // price, exactly; an order-total discount is the one thing allowed between them.
+                let own = if included { gross } else { net };
+                if let Some(total) = a.total.map(CtMoney::amount) {
+                    if total != own && self.order.discount_on_total_price.is_none() {
+                        let which = if included { "totalGross" } else { "totalNet" };
+                        problems.push(
+                            Problem::new(
+                                "totals",
+                                format!("the line's total {total} differs from its taxedPrice.{which} {own}"),
+                            )
+                            .at(&label, sku),
+                        );
+                        return None;
+                    }
+                }
+                (net, gross)
+            }
             None if included => (to_net(total), total),
             None => (total, total + round_with_mode(total * rate, digits, self.mode)),
         };
