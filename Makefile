@@ -11,7 +11,7 @@ CTVISMA := $(CARGO_TARGET_DIR)/debug/ctvisma
 RULES ?= config/rules.toml
 SHARED := ../shared
 
-.PHONY: reliability help setup demo build build-debug deploy test test-unit test-data lint lint-infra fmt check-postings clean bench bench-pipeline bench-stock deny
+.PHONY: reliability help setup demo build build-debug deploy test test-unit test-data lint lint-infra fmt check-postings clean bench bench-pipeline bench-stock deny fuzz
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -102,6 +102,24 @@ deny: $(CARGO_DENY) ## dependency checks: advisories (when the database is reach
 	fi; \
 	cargo deny check licenses bans sources || status=1; \
 	exit $$status
+
+# Fuzzing with cargo-fuzz (fuzz/, docs/RELIABILITY.md#fuzzing): any bytes through parse → book →
+# postings; a panic, a transient error on bad input or an unbalanced posting is a crash, saved
+# under fuzz/artifacts/. Bounded by FUZZ_SECONDS; not part of `make test` (which runs the same
+# property on every corpus file). libFuzzer needs nightly flags: RUSTC_BOOTSTRAP lets the stable
+# toolchain accept them, and without a sanitizer no nightly-only runtime is needed.
+CARGO_FUZZ := $(TOOLS)/bin/cargo-fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_SEEDS := tests/data/orders tests/data/bad-input events
+
+$(CARGO_FUZZ):
+	env -u CARGO_TARGET_DIR cargo install --locked cargo-fuzz --root $(TOOLS)
+
+fuzz: $(CARGO_FUZZ) ## fuzz parsing + mapping for FUZZ_SECONDS (60) from the sample inputs
+	mkdir -p fuzz/corpus/parse_and_map
+	RUSTC_BOOTSTRAP=1 $(CARGO_FUZZ) fuzz run --sanitizer none --target-dir $(CARGO_TARGET_DIR)/fuzz \
+		parse_and_map fuzz/corpus/parse_and_map $(FUZZ_SEEDS) \
+		-- -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -rss_limit_mb=2048 -print_final_stats=1
 
 # Benchmarks: not part of `make test`. Each bench-* target writes its figures under docs/bench/;
 # `bench` runs them all (add new ones as prerequisites). What they mean: docs/BENCHMARKS.md.

@@ -441,3 +441,26 @@ fn oversized_bodies_are_refused_or_posted_whole_never_in_part() {
     assert_no_partial_posting("2 000 records", &report);
     assert_eq!(report.postings().len() + report.refusals().len(), 2_000);
 }
+
+/// The fuzz target's property (fuzz/src/lib.rs) on every bad-input file and sample order, so the
+/// property `make fuzz` checks is compiled and exercised by `make test` too.
+#[path = "../../../fuzz/src/lib.rs"]
+mod fuzz_property;
+
+#[test]
+fn the_fuzz_property_holds_on_every_corpus_file() {
+    let dirs = ["tests/data/bad-input", "tests/data/orders", "events"];
+    let mut seen = 0;
+    for dir in dirs {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").join(dir);
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            let bytes = std::fs::read(&path).unwrap();
+            let name = path.display().to_string();
+            catch_unwind(|| fuzz_property::parse_and_map(&bytes, fuzz_property::rules()))
+                .unwrap_or_else(|p| panic!("{name}: {}", panic_text(&*p)));
+            seen += 1;
+        }
+    }
+    assert!(seen > 40, "only {seen} corpus files found");
+}

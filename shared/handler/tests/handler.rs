@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use ctvisma_core::Rules;
+use ctvisma_core::{Classify, ErrorClass, Rules};
 use ctvisma_fake_visma::{DocKind, FakeVisma, Fault};
 use ctvisma_handler::{Handler, MessageContext, Outcome, RecordedResources};
 use ctvisma_ledger::memory::MemoryStore;
@@ -341,4 +341,44 @@ async fn every_shipped_event_is_handled() {
         labels["order-return-shipment-state-changed-se-sek-returns.json"], "posted",
         "the received return is credited"
     );
+}
+
+/// Every file of the bad-input corpus (tests/data/bad-input/, see shared/core/tests/bad_input.rs)
+/// as one message body: each bad one is parked, permanently, with a reason that names the problem,
+/// and leaves nothing behind: no Visma write, no ledger entry, no claimed key. The two odd but
+/// self-consistent orders post whole.
+#[tokio::test]
+async fn bad_input_is_parked_with_its_reason_and_leaves_nothing_behind() {
+    const POSTS_WHOLE: [&str; 2] = ["missing-line-total.json", "unroutable-country.json"];
+    let mut files: Vec<PathBuf> = std::fs::read_dir(repo("tests/data/bad-input"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    assert!(files.len() >= 28, "{} files", files.len());
+    for path in files {
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        let w = world().await;
+        let body = std::fs::read_to_string(&path).unwrap();
+        let out = w.handler.handle(&body, &ctx("m-bad", "req-bad", 1_000)).await;
+        if POSTS_WHOLE.contains(&name.as_str()) {
+            assert_eq!(out.label(), "posted", "{name}: {out:?}");
+            continue;
+        }
+        let Outcome::Park(e, results) = &out else {
+            panic!("{name}: expected parked, got {out:?}")
+        };
+        assert!(results.is_empty(), "{name}: {results:?}");
+        assert_eq!(e.class(), ErrorClass::Permanent, "{name}: {e}");
+        assert!(e.reason().len() > 10, "{name}: reason {:?}", e.reason());
+        let writes: Vec<_> = w.fake.requests().into_iter().filter(|r| r.method != "GET").collect();
+        assert!(
+            writes.iter().all(|r| r.path.contains("token")),
+            "{name}: wrote to Visma: {writes:?}"
+        );
+        assert!(
+            w.store.ledger_between(0, i64::MAX).await.unwrap().is_empty(),
+            "{name}: ledger entries"
+        );
+    }
 }
