@@ -77,8 +77,10 @@ lint: setup lint-infra ## formatting, clippy and cfn-lint; warnings are errors
 	cargo fmt --all --check
 	cargo clippy --workspace --all-targets -- -D warnings
 
-lint-infra: setup ## cfn-lint on the SAM template (zero errors, zero warnings)
+lint-infra: setup ## cfn-lint, then least privilege, encryption and TLS-only (tools/check_template.py)
 	$(VENV)/bin/cfn-lint infra/template.yaml
+	$(VENV)/bin/python tools/check_template.py infra/template.yaml
+	$(VENV)/bin/python tools/check_template.py --self-test infra/template.yaml
 
 fmt: ## format the code
 	cargo fmt --all

@@ -220,6 +220,50 @@ async fn the_token_store_replaces_only_its_field() {
     );
 }
 
+/// Two entities' refresh tokens in one secret, rotated at the same moment by different instances:
+/// every save is a compare-and-swap on the secret's version, so neither overwrites the other's
+/// newest token (a lost refresh token is a company's lost consent), and the credentials stay.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_saves_of_different_fields_lose_nothing() {
+    let moto = MotoServer::start().await;
+    let sm = &moto.clients.secrets;
+    sm.create_secret()
+        .name("ctvisma/visma")
+        .secret_string(r#"{"client_id":"cid","client_secret":"cs"}"#)
+        .send()
+        .await
+        .unwrap();
+    const FIELDS: [&str; 4] = [
+        "refresh_token_SE",
+        "refresh_token_NO",
+        "refresh_token_DK",
+        "refresh_token_FI",
+    ];
+    let rounds = 6;
+    let tasks: Vec<_> = FIELDS
+        .iter()
+        .map(|field| {
+            let store = SecretsTokenStore::new(sm.clone(), "ctvisma/visma").with_field(*field);
+            tokio::spawn(async move {
+                for round in 1..=rounds {
+                    store.save(&Secret::new(format!("{field}-{round}"))).await.unwrap();
+                }
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let json = secret_json(sm, "ctvisma/visma").await.unwrap();
+    for field in FIELDS {
+        assert_eq!(json[field], format!("{field}-{rounds}"), "{json:#}");
+    }
+    assert_eq!(
+        (json["client_id"].as_str(), json["client_secret"].as_str()),
+        (Some("cid"), Some("cs"))
+    );
+}
+
 #[tokio::test]
 async fn retries_and_parked_messages_carry_their_attributes() {
     let moto = MotoServer::start().await;

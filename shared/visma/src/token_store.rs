@@ -5,6 +5,8 @@
 
 use std::path::PathBuf;
 
+use tokio::io::AsyncWriteExt;
+
 use crate::error::VismaError;
 
 /// A secret string whose Debug never shows it.
@@ -57,7 +59,9 @@ impl TokenStore for MemoryTokenStore {
     }
 }
 
-/// A file holding only the token, replaced atomically (write a sibling, then rename).
+/// A file holding only the token, replaced atomically (write a sibling, then rename). On Unix the
+/// file is created readable by its owner only (0600), whatever the umask: the token is a standing
+/// grant to the company's books.
 #[derive(Debug, Clone)]
 pub struct FileTokenStore {
     pub path: PathBuf,
@@ -79,9 +83,21 @@ impl TokenStore for FileTokenStore {
             tokio::fs::create_dir_all(dir).await.map_err(|e| io_error(dir, e))?;
         }
         let tmp = self.path.with_extension("tmp");
-        tokio::fs::write(&tmp, token.expose())
+        // A leftover sibling may have looser permissions: the mode applies only on creation.
+        match tokio::fs::remove_file(&tmp).await {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(io_error(&tmp, e)),
+            _ => {}
+        }
+        let mut options = tokio::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        options.mode(0o600);
+        let mut file = options.open(&tmp).await.map_err(|e| io_error(&tmp, e))?;
+        file.write_all(token.expose().as_bytes())
             .await
             .map_err(|e| io_error(&tmp, e))?;
+        file.sync_all().await.map_err(|e| io_error(&tmp, e))?;
+        drop(file);
         tokio::fs::rename(&tmp, &self.path)
             .await
             .map_err(|e| io_error(&self.path, e))
@@ -114,5 +130,21 @@ mod tests {
         store.save(&Secret::new("r1")).await.unwrap();
         store.save(&Secret::new("r2")).await.unwrap();
         assert_eq!(store.load().await.unwrap().unwrap().expose(), "r2");
+    }
+
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn the_token_file_is_readable_by_its_owner_only() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("eaccounting-SE.token");
+        // A world-readable leftover from an interrupted save must not lend its mode.
+        std::fs::write(path.with_extension("tmp"), "old").unwrap();
+        std::fs::set_permissions(path.with_extension("tmp"), std::fs::Permissions::from_mode(0o644)).unwrap();
+        let store = FileTokenStore { path: path.clone() };
+        store.save(&Secret::new("r1")).await.unwrap();
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "mode {mode:o}");
+        assert_eq!(store.load().await.unwrap().unwrap().expose(), "r1");
     }
 }
