@@ -281,7 +281,7 @@ fn parked_messages_post_exactly_once_after_the_rules_are_fixed() {
     assert!(stdout.contains("replaying 1 message(s)"), "{stdout}");
     assert_eq!(line_value(&stdout, "postings made"), 1, "{stdout}");
     assert_eq!(line_value(&stdout, "still parked"), 0, "{stdout}");
-    assert!(stdout.contains("SIE JP: →"), "{stdout}");
+    assert!(stdout.contains("SIE JP: 1 posting(s) →"), "{stdout}");
     let keys = journal_keys(&out);
     assert_eq!(keys.len(), posted_first.len() + 1);
     let unique: std::collections::BTreeSet<&String> = keys.iter().collect();

@@ -21,8 +21,9 @@ use ctvisma_ledger::memory::MemoryStore;
 use ctvisma_ledger::{posting_hash, IdempotencyStore, LedgerEntry};
 use ctvisma_visma::http::{Http, HttpSettings};
 use rust_decimal::Decimal;
-use serde_json::{json, Value};
+use serde_json::Value;
 
+use super::setup_error;
 use crate::{exit, files, ReconcileArgs};
 
 pub fn run(args: &ReconcileArgs, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
@@ -31,11 +32,6 @@ pub fn run(args: &ReconcileArgs, out: &mut dyn Write, err: &mut dyn Write) -> i3
         Err(e) => return setup_error(err, &e.to_string()),
     };
     runtime.block_on(reconcile(args, out, err))
-}
-
-fn setup_error(err: &mut dyn Write, message: &str) -> i32 {
-    let _ = writeln!(err, "{}", json!({"error": "setup", "message": message}));
-    exit::SETUP
 }
 
 /// One line of the differences table.

@@ -13,7 +13,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use ctvisma_commercetools::{CtClient, CtConfig};
-use ctvisma_core::rules::Target;
 use ctvisma_core::{Classify, Posting};
 use ctvisma_handler::{Handler, MessageContext, Outcome, PostingResult, RecordedResources, Resources};
 use ctvisma_ledger::sqlite::SqliteStore;
@@ -22,24 +21,15 @@ use ctvisma_visma::http::{Http, HttpSettings};
 use ctvisma_visma::Deadline;
 use serde_json::json;
 
-use super::run::{append_journal, now_ms, targets};
+use super::run::{append_journal, export_sie, now_ms, print_exports, targets};
+use super::setup_error;
 use crate::{exit, ReplayArgs};
 
 pub fn run(args: &ReplayArgs, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-    {
-        Ok(r) => r,
-        Err(e) => return setup_error(err, &format!("tokio runtime: {e}")),
-    };
-    runtime.block_on(replay(args, out, err))
-}
-
-fn setup_error(err: &mut dyn Write, message: &str) -> i32 {
-    let _ = writeln!(err, "{}", json!({"error": "setup", "message": message}));
-    exit::SETUP
+    match super::runtime(err) {
+        Ok(runtime) => runtime.block_on(replay(args, out, err)),
+        Err(code) => code,
+    }
 }
 
 /// The messages to replay: the latest record of each message id, when it failed.
@@ -232,66 +222,11 @@ async fn replay(args: &ReplayArgs, out: &mut dyn Write, err: &mut dyn Write) -> 
     let _ = writeln!(out, "postings made        {posted:>6}");
     let _ = writeln!(out, "duplicates suppressed{duplicates:>6}");
     let _ = writeln!(out, "still parked         {:>6}", failed.len());
-    for (entity, report) in &exports {
-        let line = match report {
-            Ok(Some(object)) => format!("SIE {entity}: → {}", args.out.join(object).display()),
-            Ok(None) => format!("SIE {entity}: nothing new to export"),
-            Err(e) => format!("SIE {entity}: export failed: {e}"),
-        };
-        let _ = writeln!(out, "{line}");
-    }
+    print_exports(out, &exports, &args.out);
     if failed.is_empty() && exports.iter().all(|(_, r)| r.is_ok()) {
         exit::OK
     } else {
         exit::REFUSED
-    }
-}
-
-/// Each SIE entity's postings not exported yet, as one file under `out/sie/` (as `run` does).
-async fn export_sie(
-    handler: &Handler,
-    store: &dyn IdempotencyStore,
-    only: Option<Target>,
-    out: &Path,
-    err: &mut dyn Write,
-) -> Vec<(String, Result<Option<String>, String>)> {
-    let entities = match only {
-        Some(Target::Sie) => handler.rules.entities.keys().cloned().collect(),
-        Some(_) => Vec::new(),
-        None => ctvisma_handler::sie_export::sie_entities(&handler.rules),
-    };
-    let sink = FileSink(out.to_path_buf());
-    let mut reports = Vec::new();
-    for entity in entities {
-        let report = ctvisma_handler::sie_export::export_entity(store, &sink, &handler.rules, &entity, now_ms() + 1, 0)
-            .await
-            .map(|r| r.object)
-            .map_err(|e| e.to_string());
-        if let Err(e) = &report {
-            let _ = writeln!(
-                err,
-                "{}",
-                json!({"error": "sie_export", "entity": entity, "message": e})
-            );
-        }
-        reports.push((entity, report));
-    }
-    reports
-}
-
-/// SIE files as plain files under the output folder.
-struct FileSink(PathBuf);
-
-#[async_trait::async_trait]
-impl ctvisma_handler::sie_export::ObjectSink for FileSink {
-    async fn put(&self, key: &str, bytes: Vec<u8>) -> Result<(), String> {
-        let path = self.0.join(key);
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
-        }
-        let tmp = path.with_extension("tmp");
-        std::fs::write(&tmp, bytes).map_err(|e| e.to_string())?;
-        std::fs::rename(&tmp, &path).map_err(|e| e.to_string())
     }
 }
 

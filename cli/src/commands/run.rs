@@ -26,23 +26,14 @@ use ctvisma_visma::{Deadline, LedgerTarget};
 use rust_decimal::Decimal;
 use serde_json::json;
 
+use super::setup_error;
 use crate::{exit, files, RunArgs};
 
 pub fn run(args: &RunArgs, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-    {
-        Ok(r) => r,
-        Err(e) => return setup_error(err, &format!("tokio runtime: {e}")),
-    };
-    runtime.block_on(run_async(args, out, err))
-}
-
-fn setup_error(err: &mut dyn Write, message: &str) -> i32 {
-    let _ = writeln!(err, "{}", json!({"error": "setup", "message": message}));
-    exit::SETUP
+    match super::runtime(err) {
+        Ok(runtime) => runtime.block_on(run_async(args, out, err)),
+        Err(code) => code,
+    }
 }
 
 /// One message to handle: where it came from and its body.
@@ -104,7 +95,7 @@ async fn run_async(args: &RunArgs, out: &mut dyn Write, err: &mut dyn Write) -> 
     }
     bar.finish_and_clear();
 
-    let exports = export_sie(&handler, store.as_ref(), args, err).await;
+    let exports = export_sie(&handler, store.as_ref(), args.target, &args.out, err).await;
     refused |= exports.iter().any(|(_, r)| r.is_err());
 
     let entries = store.ledger_between(started, now_ms() + 1).await.unwrap_or_default();
@@ -116,20 +107,7 @@ async fn run_async(args: &RunArgs, out: &mut dyn Write, err: &mut dyn Write) -> 
         let _ = writeln!(err, "{}", json!({"error": "io", "message": e.to_string()}));
     }
     summary.print(out, &postings, &args.out);
-    for (entity, report) in &exports {
-        let line = match report {
-            Ok(r) => match &r.object {
-                Some(object) => format!(
-                    "SIE {entity}: {} posting(s) → {}",
-                    r.exported,
-                    args.out.join(object).display()
-                ),
-                None => format!("SIE {entity}: nothing new to export"),
-            },
-            Err(e) => format!("SIE {entity}: export failed: {e}"),
-        };
-        let _ = writeln!(out, "{line}");
-    }
+    print_exports(out, &exports, &args.out);
     if refused {
         exit::REFUSED
     } else {
@@ -137,21 +115,25 @@ async fn run_async(args: &RunArgs, out: &mut dyn Write, err: &mut dyn Write) -> 
     }
 }
 
-/// Writes each SIE entity's postings not exported yet as one file under `out/sie/`, exactly
+/// Each SIE entity's export: what it wrote, or why it failed.
+pub(crate) type Exports = Vec<(String, Result<ctvisma_handler::sie_export::ExportReport, String>)>;
+
+/// Writes each SIE entity's postings not exported yet as one file under `<out>/sie/`, exactly
 /// once per posting (the same checkpointed export as the `export-sie` Lambda, with no settling
-/// time: this run's postings are all complete).
-async fn export_sie(
+/// time: this run's postings are all complete). `run` and `replay` call it after their messages.
+pub(crate) async fn export_sie(
     handler: &Handler,
     store: &dyn IdempotencyStore,
-    args: &RunArgs,
+    only: Option<Target>,
+    out: &Path,
     err: &mut dyn Write,
-) -> Vec<(String, Result<ctvisma_handler::sie_export::ExportReport, String>)> {
-    let entities = match args.target {
+) -> Exports {
+    let entities = match only {
         Some(Target::Sie) => handler.rules.entities.keys().cloned().collect(),
         Some(_) => Vec::new(),
         None => ctvisma_handler::sie_export::sie_entities(&handler.rules),
     };
-    let sink = FileSink(args.out.clone());
+    let sink = FileSink(out.to_path_buf());
     let mut reports = Vec::new();
     for entity in entities {
         let report = ctvisma_handler::sie_export::export_entity(store, &sink, &handler.rules, &entity, now_ms() + 1, 0)
@@ -167,6 +149,24 @@ async fn export_sie(
         reports.push((entity, report));
     }
     reports
+}
+
+/// One line per SIE entity: where its new postings went, or why not.
+pub(crate) fn print_exports(out: &mut dyn Write, exports: &Exports, dir: &Path) {
+    for (entity, report) in exports {
+        let line = match report {
+            Ok(r) => match &r.object {
+                Some(object) => format!(
+                    "SIE {entity}: {} posting(s) → {}",
+                    r.exported,
+                    dir.join(object).display()
+                ),
+                None => format!("SIE {entity}: nothing new to export"),
+            },
+            Err(e) => format!("SIE {entity}: export failed: {e}"),
+        };
+        let _ = writeln!(out, "{line}");
+    }
 }
 
 /// SIE files as plain files under the output folder.

@@ -13,6 +13,7 @@ use ctvisma_ledger::sqlite::SqliteStore;
 use ctvisma_ledger::IdempotencyStore;
 use serde_json::json;
 
+use super::setup_error;
 use crate::{exit, LedgerKind, StatusArgs};
 
 pub fn run(args: &StatusArgs, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
@@ -60,11 +61,6 @@ async fn status(args: &StatusArgs, out: &mut dyn Write, err: &mut dyn Write) -> 
         return exit::REFUSED;
     }
     exit::OK
-}
-
-fn setup_error(err: &mut dyn Write, message: &str) -> i32 {
-    let _ = writeln!(err, "{}", json!({"error": "setup", "message": message}));
-    exit::SETUP
 }
 
 /// Whether the Lambdas' table variables are set (then `auto` reads DynamoDB).

@@ -26,23 +26,14 @@ use ctvisma_visma::token_store::FileTokenStore;
 use ctvisma_visma::Deadline;
 use serde_json::{json, Value};
 
+use super::setup_error;
 use crate::{exit, files, SyncStockArgs};
 
 pub fn run(args: &SyncStockArgs, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-    {
-        Ok(r) => r,
-        Err(e) => return setup_error(err, &format!("tokio runtime: {e}")),
-    };
-    runtime.block_on(sync(args, out, err))
-}
-
-fn setup_error(err: &mut dyn Write, message: &str) -> i32 {
-    let _ = writeln!(err, "{}", json!({"error": "setup", "message": message}));
-    exit::SETUP
+    match super::runtime(err) {
+        Ok(runtime) => runtime.block_on(sync(args, out, err)),
+        Err(code) => code,
+    }
 }
 
 /// The entities to run: those with stock rules, or only `--entity`.
