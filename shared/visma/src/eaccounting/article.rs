@@ -101,13 +101,7 @@ pub async fn upsert_article(
     if changed.is_empty() {
         return Ok((id, ArticleAction::Unchanged));
     }
-    let mut body: Map<String, Value> = existing
-        .as_object()
-        .cloned()
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|(k, v)| !v.is_null() && WRITABLE.contains(&k.as_str()))
-        .collect();
+    let mut body = writable_fields(&existing, &[]);
     for (field, value) in &changed {
         body.insert((*field).to_string(), value.clone());
     }
@@ -122,6 +116,19 @@ pub async fn upsert_article(
     let fields: Vec<String> = changed.iter().map(|(f, _)| (*f).to_string()).collect();
     tracing::info!(target_system = TARGET, article = %want.number, action = "updated", changed = ?fields, "article upserted");
     Ok((id, ArticleAction::Updated(fields)))
+}
+
+/// The fields of `article` (as read) that a PUT may carry back: [`WRITABLE`] and `extra`. A PUT
+/// replaces the article, so everything writable is sent again; `StockBalance` only by the stock
+/// sync, so an article update never writes back a balance read a moment earlier.
+pub(super) fn writable_fields(article: &Value, extra: &[&str]) -> Map<String, Value> {
+    article
+        .as_object()
+        .into_iter()
+        .flatten()
+        .filter(|(k, v)| !v.is_null() && (WRITABLE.contains(&k.as_str()) || extra.contains(&k.as_str())))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
 }
 
 /// The `ArticleApi` fields a PUT may carry back (the rest is read-only or derived).

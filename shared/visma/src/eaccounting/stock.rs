@@ -12,10 +12,10 @@
 use std::sync::Arc;
 
 use reqwest::Method;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use super::api::{Api, TARGET};
-use super::article::find_article;
+use super::article::{find_article, writable_fields};
 use super::auth::EaccountingAuth;
 use super::EaccountingConfig;
 use crate::error::VismaError;
@@ -24,27 +24,6 @@ use crate::token_store::TokenStore;
 
 /// Articles per `GET /v2/articles` page.
 pub const STOCK_PAGE_SIZE: u32 = 500;
-
-/// The `ArticleApi` fields a PUT may carry back (as in [`super::article`], plus `StockBalance`).
-const WRITABLE: &[&str] = &[
-    "IsActive",
-    "Number",
-    "Name",
-    "NameEnglish",
-    "NetPrice",
-    "GrossPrice",
-    "CodingId",
-    "UnitId",
-    "PurchasePrice",
-    "SendToWebshop",
-    "UsesMoss",
-    "Note",
-    "IsStock",
-    "StockLocationReference",
-    "FreightCosts",
-    "Barcodes",
-    "StockBalance",
-];
 
 /// One article's stock, as eAccounting reports it.
 #[derive(Debug, Clone, PartialEq)]
@@ -151,13 +130,7 @@ impl EaStock {
                 what: format!("article {number} without an Id"),
             })?
             .to_string();
-        let mut body: Map<String, Value> = article
-            .as_object()
-            .cloned()
-            .unwrap_or_default()
-            .into_iter()
-            .filter(|(k, v)| !v.is_null() && WRITABLE.contains(&k.as_str()))
-            .collect();
+        let mut body = writable_fields(&article, &["StockBalance"]);
         body.insert("StockBalance".into(), Value::from(balance));
         let text = Value::Object(body).to_string();
         self.api
