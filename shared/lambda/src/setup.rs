@@ -112,22 +112,47 @@ async fn resources(clients: &AwsClients) -> Result<Arc<dyn Resources>, lambda_ru
         tracing::warn!("CTP_SECRET_ARN is not set: resources are not fetched from commercetools");
         return Ok(Arc::new(NoResources));
     };
-    let s = secret_json(&clients.secrets, &arn).await?;
+    let config = ct_config(clients, &arn).await?;
+    Ok(Arc::new(CtClient::new(config, Http::new(HttpSettings::default())?)))
+}
+
+/// The commercetools API client in the secret `arn`.
+async fn ct_config(clients: &AwsClients, arn: &str) -> Result<CtConfig, lambda_runtime::Error> {
+    let s = secret_json(&clients.secrets, arn).await?;
     let field = |name: &str| s.get(name).and_then(Value::as_str).map(str::to_string);
     let (Some(key), Some(id), Some(secret)) = (field("project_key"), field("client_id"), field("client_secret")) else {
         return Err("the commercetools secret needs project_key, client_id and client_secret".into());
     };
     let mut config = CtConfig::new(key, id, Secret::new(secret));
-    if let Some(url) = field("auth_url") {
-        config.auth_url = url;
+    for (name, slot) in [
+        ("auth_url", &mut config.auth_url),
+        ("api_url", &mut config.api_url),
+        ("scopes", &mut config.scopes),
+    ] {
+        if let Some(v) = field(name) {
+            *slot = v;
+        }
     }
-    if let Some(url) = field("api_url") {
-        config.api_url = url;
-    }
-    if let Some(scopes) = field("scopes") {
-        config.scopes = scopes;
-    }
-    Ok(Arc::new(CtClient::new(config, Http::new(HttpSettings::default())?)))
+    Ok(config)
+}
+
+/// An entity's eAccounting client from the Visma secret's JSON, and the secret field its refresh
+/// token rotates in (`refresh_token_<ENTITY>` when present, else the shared `refresh_token`).
+fn eaccounting_config(secret: &Value, entity: &str) -> (EaccountingConfig, String) {
+    let text = |name: &str, default: &str| secret.get(name).and_then(Value::as_str).unwrap_or(default).to_string();
+    let token_field = if secret.get(format!("refresh_token_{entity}")).is_some() {
+        format!("refresh_token_{entity}")
+    } else {
+        "refresh_token".into()
+    };
+    let config = EaccountingConfig {
+        api_url: text("api_url", "https://eaccountingapi.vismaonline.com"),
+        identity_url: text("identity_url", "https://identity.vismaonline.com"),
+        client_id: text("client_id", ""),
+        client_secret: Secret::new(text("client_secret", "")),
+        refresh_token: None,
+    };
+    (config, token_field)
 }
 
 /// One target per entity, by the rules' `target`: the SIE route needs no credentials; the API
@@ -153,26 +178,7 @@ async fn targets(
         let target: Arc<dyn LedgerTarget> = match (entity.target, &secret) {
             (Target::Sie, _) => Arc::new(LedgerOnly),
             (Target::Eaccounting, Some((arn, s))) => {
-                let token_field = if s.get(format!("refresh_token_{id}")).is_some() {
-                    format!("refresh_token_{id}")
-                } else {
-                    "refresh_token".into()
-                };
-                let config = EaccountingConfig {
-                    api_url: s
-                        .get("api_url")
-                        .and_then(Value::as_str)
-                        .unwrap_or("https://eaccountingapi.vismaonline.com")
-                        .to_string(),
-                    identity_url: s
-                        .get("identity_url")
-                        .and_then(Value::as_str)
-                        .unwrap_or("https://identity.vismaonline.com")
-                        .to_string(),
-                    client_id: field(s, "client_id"),
-                    client_secret: Secret::new(field(s, "client_secret")),
-                    refresh_token: None,
-                };
+                let (config, token_field) = eaccounting_config(s, id);
                 let store = SecretsTokenStore::new(clients.secrets.clone(), arn.clone()).with_field(token_field);
                 Arc::new(
                     Eaccounting::connect(http.clone(), &config, Arc::new(store), id, entity, Deadline::none()).await?,
@@ -216,45 +222,18 @@ pub async fn stock(function: &str) -> Result<StockFunction, lambda_runtime::Erro
     let rules = Rules::from_toml(RULES_TOML)?;
     let store = DynamoStore::from_env(clients.dynamodb.clone())?;
     let http = Http::new(HttpSettings::default())?;
-    let ct_arn = env("CTP_SECRET_ARN")?;
-    let s = secret_json(&clients.secrets, &ct_arn).await?;
-    let field = |name: &str| s.get(name).and_then(Value::as_str).map(str::to_string);
-    let (Some(key), Some(id), Some(secret)) = (field("project_key"), field("client_id"), field("client_secret")) else {
-        return Err("the commercetools secret needs project_key, client_id and client_secret".into());
-    };
-    let mut ct = CtConfig::new(key, id, Secret::new(secret));
-    for (name, slot) in [
-        ("auth_url", &mut ct.auth_url),
-        ("api_url", &mut ct.api_url),
-        ("scopes", &mut ct.scopes),
-    ] {
-        if let Some(v) = field(name) {
-            *slot = v;
-        }
-    }
+    let ct = ct_config(&clients, &env("CTP_SECRET_ARN")?).await?;
     let mut visma: BTreeMap<String, Arc<dyn VismaStock>> = BTreeMap::new();
     if rules.entities.values().any(|e| e.stock.is_some()) {
         let arn = env("VISMA_SECRET_ARN")?;
         let v = secret_json(&clients.secrets, &arn).await?;
-        let text = |name: &str, default: &str| v.get(name).and_then(Value::as_str).unwrap_or(default).to_string();
         for id in rules
             .entities
             .iter()
             .filter(|(_, e)| e.stock.is_some())
             .map(|(id, _)| id)
         {
-            let token_field = if v.get(format!("refresh_token_{id}")).is_some() {
-                format!("refresh_token_{id}")
-            } else {
-                "refresh_token".into()
-            };
-            let config = EaccountingConfig {
-                api_url: text("api_url", "https://eaccountingapi.vismaonline.com"),
-                identity_url: text("identity_url", "https://identity.vismaonline.com"),
-                client_id: text("client_id", ""),
-                client_secret: Secret::new(text("client_secret", "")),
-                refresh_token: None,
-            };
+            let (config, token_field) = eaccounting_config(&v, id);
             let tokens = SecretsTokenStore::new(clients.secrets.clone(), arn.clone()).with_field(token_field);
             visma.insert(
                 id.clone(),
