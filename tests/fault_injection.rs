@@ -33,7 +33,7 @@ use ctvisma_fake_visma::{DocKind, FakeVisma, Fault};
 use ctvisma_handler::Handler;
 use ctvisma_lambda::Driver;
 use ctvisma_ledger::{Begin, IdempotencyStore, KeyRecord, LedgerEntry, MessageRecord, Millis, Status, StoreError};
-use ctvisma_visma::eaccounting::{Eaccounting, EaccountingConfig};
+use ctvisma_visma::eaccounting::Eaccounting;
 use ctvisma_visma::http::{Http, HttpSettings};
 use ctvisma_visma::reference::key_in;
 use ctvisma_visma::token_store::{MemoryTokenStore, Secret};
@@ -386,14 +386,7 @@ async fn a_thousand_deliveries_under_faults_make_exactly_the_right_documents() {
         .filter(|m| NEEDS_SIX_PERCENT.contains(&m.template))
         .count();
 
-    let c = fake.config();
-    let config = EaccountingConfig {
-        api_url: fake.base_url(),
-        identity_url: fake.base_url(),
-        client_id: c.client_id.clone(),
-        client_secret: Secret::new(c.client_secret.clone()),
-        refresh_token: Some(Secret::new(c.initial_refresh_token.clone())),
-    };
+    let config = fake.eaccounting_config();
     let http = Http::new(HttpSettings {
         request_timeout: Duration::from_millis(400),
         base_backoff: Duration::from_millis(10),

@@ -19,9 +19,9 @@ use ctvisma_fake_visma::{DocKind, FakeVisma, Fault};
 use ctvisma_handler::{Handler, RecordedResources};
 use ctvisma_lambda::Driver;
 use ctvisma_ledger::IdempotencyStore;
-use ctvisma_visma::eaccounting::{Eaccounting, EaccountingConfig};
+use ctvisma_visma::eaccounting::Eaccounting;
 use ctvisma_visma::http::{Http, HttpSettings};
-use ctvisma_visma::token_store::{MemoryTokenStore, Secret};
+use ctvisma_visma::token_store::MemoryTokenStore;
 use ctvisma_visma::{Deadline, LedgerTarget};
 use lambda_runtime::{Context, LambdaEvent};
 
@@ -56,14 +56,7 @@ async fn stack() -> Stack {
     let moto = MotoServer::start().await;
     let fake = FakeVisma::start().await;
     let rules = Rules::from_toml(&std::fs::read_to_string(repo("config/rules.toml")).unwrap()).unwrap();
-    let c = fake.config();
-    let config = EaccountingConfig {
-        api_url: fake.base_url(),
-        identity_url: fake.base_url(),
-        client_id: c.client_id.clone(),
-        client_secret: Secret::new(c.client_secret.clone()),
-        refresh_token: Some(Secret::new(c.initial_refresh_token.clone())),
-    };
+    let config = fake.eaccounting_config();
     let http = Http::new(HttpSettings {
         base_backoff: Duration::from_millis(20),
         ..HttpSettings::default()

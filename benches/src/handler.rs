@@ -18,9 +18,9 @@ use ctvisma_fake_visma::FakeVisma;
 use ctvisma_handler::{Handler, LedgerOnly, MessageContext, Outcome, PostingResult, RecordedResources};
 use ctvisma_ledger::memory::MemoryStore;
 use ctvisma_ledger::{Begin, IdempotencyStore, KeyRecord, LedgerEntry, MessageRecord, Millis, StoreError};
-use ctvisma_visma::eaccounting::{Eaccounting, EaccountingConfig};
+use ctvisma_visma::eaccounting::Eaccounting;
 use ctvisma_visma::http::{Http, HttpSettings};
-use ctvisma_visma::token_store::{MemoryTokenStore, Secret};
+use ctvisma_visma::token_store::MemoryTokenStore;
 use ctvisma_visma::{Deadline, LedgerTarget, Posted, VismaError};
 
 use crate::Figures;
@@ -314,15 +314,8 @@ pub async fn bench_eaccounting(rules: &Rules, messages: usize, figures: &mut Fig
         "eAccounting connector (counting) against the local fake Visma (validates bodies against the OpenAPI spec); one new SE order per message",
     );
     let fake = FakeVisma::start().await;
-    let c = fake.config();
     let http = Http::new(HttpSettings::default()).map_err(|e| e.to_string())?;
-    let config = EaccountingConfig {
-        api_url: fake.base_url(),
-        identity_url: fake.base_url(),
-        client_id: c.client_id.clone(),
-        client_secret: Secret::new(c.client_secret.clone()),
-        refresh_token: Some(Secret::new(c.initial_refresh_token.clone())),
-    };
+    let config = fake.eaccounting_config();
     let entity = rules.entities.get("SE").ok_or("no SE entity in the rules")?;
     let se = Eaccounting::connect(
         http,

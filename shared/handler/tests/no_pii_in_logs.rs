@@ -13,9 +13,9 @@ use ctvisma_core::Rules;
 use ctvisma_fake_visma::{FakeVisma, Fault};
 use ctvisma_handler::{Handler, LedgerOnly, MessageContext, RecordedResources};
 use ctvisma_ledger::memory::MemoryStore;
-use ctvisma_visma::eaccounting::{Eaccounting, EaccountingConfig};
+use ctvisma_visma::eaccounting::Eaccounting;
 use ctvisma_visma::http::{Http, HttpSettings};
-use ctvisma_visma::token_store::{MemoryTokenStore, Secret};
+use ctvisma_visma::token_store::MemoryTokenStore;
 use ctvisma_visma::{Deadline, LedgerTarget};
 use serde_json::Value;
 
@@ -89,14 +89,7 @@ async fn a_full_run_logs_no_personal_data_and_no_secret() {
 
     let fake = FakeVisma::start().await;
     let rules = Rules::from_toml(&std::fs::read_to_string(repo("config/rules.toml")).unwrap()).unwrap();
-    let c = fake.config().clone();
-    let config = EaccountingConfig {
-        api_url: fake.base_url(),
-        identity_url: fake.base_url(),
-        client_id: c.client_id.clone(),
-        client_secret: Secret::new(c.client_secret.clone()),
-        refresh_token: Some(Secret::new(c.initial_refresh_token.clone())),
-    };
+    let config = fake.eaccounting_config();
     let http = Http::new(HttpSettings {
         base_backoff: Duration::from_millis(10),
         ..HttpSettings::default()
@@ -162,6 +155,7 @@ async fn a_full_run_logs_no_personal_data_and_no_secret() {
         logs.contains("idempotency_key") && logs.contains("access token refreshed"),
         "business and auth events are logged"
     );
+    let c = fake.config();
     let mut secrets = vec![c.client_secret.clone(), c.initial_refresh_token.clone()];
     secrets.extend(fake.current_refresh_token());
     let personal = personal_values(&bodies);

@@ -12,7 +12,7 @@ use ctvisma_core::{Classify, ErrorClass};
 use ctvisma_fake_visma::{DocKind, FakeConfig, FakeVisma, Fault};
 use ctvisma_visma::eaccounting::{Eaccounting, EaccountingConfig};
 use ctvisma_visma::http::{Http, HttpSettings};
-use ctvisma_visma::token_store::{MemoryTokenStore, Secret, TokenStore};
+use ctvisma_visma::token_store::{MemoryTokenStore, TokenStore};
 use ctvisma_visma::{debit_total, has_effect, Deadline, LedgerTarget, Posted, VismaError};
 
 fn http() -> Http {
@@ -25,14 +25,7 @@ fn http() -> Http {
 }
 
 fn config(fake: &FakeVisma) -> EaccountingConfig {
-    let c = fake.config();
-    EaccountingConfig {
-        api_url: fake.base_url(),
-        identity_url: fake.base_url(),
-        client_id: c.client_id.clone(),
-        client_secret: Secret::new(c.client_secret.clone()),
-        refresh_token: Some(Secret::new(c.initial_refresh_token.clone())),
-    }
+    fake.eaccounting_config()
 }
 
 async fn connect(fake: &FakeVisma, store: Arc<dyn TokenStore>) -> Result<Eaccounting, VismaError> {

@@ -10,9 +10,9 @@ use std::time::Duration;
 use ctvisma_core::{Classify, ErrorClass};
 use ctvisma_fake_visma::{DocKind, FakeVisma};
 use ctvisma_visma::eaccounting::customer::{upsert_customer, CustomerAction, CustomerData};
-use ctvisma_visma::eaccounting::{Eaccounting, EaccountingConfig};
+use ctvisma_visma::eaccounting::Eaccounting;
 use ctvisma_visma::http::{Http, HttpSettings};
-use ctvisma_visma::token_store::{MemoryTokenStore, Secret};
+use ctvisma_visma::token_store::MemoryTokenStore;
 use ctvisma_visma::Deadline;
 
 async fn connected(fake: &FakeVisma) -> Eaccounting {
@@ -22,14 +22,7 @@ async fn connected(fake: &FakeVisma) -> Eaccounting {
         ..HttpSettings::default()
     })
     .unwrap();
-    let c = fake.config();
-    let config = EaccountingConfig {
-        api_url: fake.base_url(),
-        identity_url: fake.base_url(),
-        client_id: c.client_id.clone(),
-        client_secret: Secret::new(c.client_secret.clone()),
-        refresh_token: Some(Secret::new(c.initial_refresh_token.clone())),
-    };
+    let config = fake.eaccounting_config();
     let rules = common::rules();
     Eaccounting::connect(
         http,

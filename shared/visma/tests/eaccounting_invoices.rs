@@ -15,9 +15,9 @@ use ctvisma_core::mapper::book::{Book, Source};
 use ctvisma_core::posting::EventKind;
 use ctvisma_core::{Classify, ErrorClass, Posting, Role, Rules};
 use ctvisma_fake_visma::{DocKind, FakeConfig, FakeVisma, Fault};
-use ctvisma_visma::eaccounting::{Eaccounting, EaccountingConfig};
+use ctvisma_visma::eaccounting::Eaccounting;
 use ctvisma_visma::http::{Http, HttpSettings};
-use ctvisma_visma::token_store::{MemoryTokenStore, Secret};
+use ctvisma_visma::token_store::MemoryTokenStore;
 use ctvisma_visma::{Deadline, LedgerTarget, VismaError};
 use rust_decimal::Decimal;
 
@@ -63,14 +63,7 @@ fn http() -> Http {
 }
 
 async fn connect_with(fake: &FakeVisma, rules: &Rules) -> Result<Eaccounting, VismaError> {
-    let c = fake.config();
-    let config = EaccountingConfig {
-        api_url: fake.base_url(),
-        identity_url: fake.base_url(),
-        client_id: c.client_id.clone(),
-        client_secret: Secret::new(c.client_secret.clone()),
-        refresh_token: Some(Secret::new(c.initial_refresh_token.clone())),
-    };
+    let config = fake.eaccounting_config();
     let store = Arc::new(MemoryTokenStore::default());
     Eaccounting::connect(http(), &config, store, "SE", &rules.entities["SE"], Deadline::none()).await
 }

@@ -173,6 +173,20 @@ impl FakeVisma {
         format!("{}/connect/token", self.vismanet_base_url())
     }
 
+    /// The eAccounting client settings for this fake: both endpoints on it, its client id and
+    /// secret, and its first refresh token.
+    pub fn eaccounting_config(&self) -> ctvisma_visma::eaccounting::EaccountingConfig {
+        use ctvisma_visma::token_store::Secret;
+        let c = self.config();
+        ctvisma_visma::eaccounting::EaccountingConfig {
+            api_url: self.base_url(),
+            identity_url: self.base_url(),
+            client_id: c.client_id.clone(),
+            client_secret: Secret::new(c.client_secret.clone()),
+            refresh_token: Some(Secret::new(c.initial_refresh_token.clone())),
+        }
+    }
+
     /// The configuration the fake runs with.
     pub fn config(&self) -> &FakeConfig {
         &self.shared.config

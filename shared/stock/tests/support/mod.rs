@@ -59,14 +59,7 @@ pub fn ct_config(fake: &FakeCommercetools) -> CtConfig {
 }
 
 pub fn ea_config(fake: &FakeVisma) -> EaccountingConfig {
-    let c = fake.config();
-    EaccountingConfig {
-        api_url: fake.base_url(),
-        identity_url: fake.base_url(),
-        client_id: c.client_id.clone(),
-        client_secret: Secret::new(c.client_secret.clone()),
-        refresh_token: Some(Secret::new(c.initial_refresh_token.clone())),
-    }
+    fake.eaccounting_config()
 }
 
 /// Both fakes (commercetools with every recorded fixture) and a sync over them.
