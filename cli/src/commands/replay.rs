@@ -8,20 +8,18 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use ctvisma_commercetools::{CtClient, CtConfig};
 use ctvisma_core::{Classify, Posting};
-use ctvisma_handler::{Handler, MessageContext, Outcome, PostingResult, RecordedResources, Resources};
+use ctvisma_handler::{MessageContext, Outcome, PostingResult};
 use ctvisma_ledger::sqlite::SqliteStore;
 use ctvisma_ledger::{IdempotencyStore, MessageRecord};
-use ctvisma_visma::http::{Http, HttpSettings};
 use ctvisma_visma::Deadline;
 use serde_json::json;
 
-use super::run::{append_journal, export_sie, now_ms, print_exports, targets};
+use super::run::{append_journal, export_sie, handler, now_ms, print_exports};
 use super::setup_error;
 use crate::{exit, ReplayArgs};
 
@@ -117,35 +115,18 @@ async fn replay(args: &ReplayArgs, out: &mut dyn Write, err: &mut dyn Write) -> 
             bodies.push(body);
         }
     }
-    let resources: Arc<dyn Resources> = match CtConfig::from_env() {
-        Ok(Some(config)) => match Http::new(HttpSettings::default()) {
-            Ok(http) => Arc::new(CtClient::new(config, http)),
-            Err(e) => return setup_error(err, &e.to_string()),
-        },
-        Ok(None) => {
-            let recorded: Vec<&Path> = ["tests/data/orders", "tests/data/payments"]
-                .iter()
-                .map(Path::new)
-                .filter(|p| p.is_dir())
-                .collect();
-            let mut r = RecordedResources::from_dirs(&recorded);
-            for b in &bodies {
-                r.add_text(b);
-            }
-            Arc::new(r)
-        }
-        Err(e) => return setup_error(err, &e.to_string()),
-    };
-    let targets = match targets(&rules, args.target, &args.out).await {
-        Ok(t) => t,
-        Err(message) => return setup_error(err, &message),
-    };
-    let handler = Handler {
+    let handler = match handler(
         rules,
         rates,
-        targets,
-        store: store.clone(),
-        resources,
+        args.target,
+        &args.out,
+        store.clone(),
+        bodies.iter().map(String::as_str),
+    )
+    .await
+    {
+        Ok(h) => h,
+        Err(message) => return setup_error(err, &message),
     };
 
     let started = now_ms();

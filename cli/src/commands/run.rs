@@ -55,24 +55,10 @@ async fn run_async(args: &RunArgs, out: &mut dyn Write, err: &mut dyn Write) -> 
         Err(e) => return setup_error(err, &e.to_string()),
     };
     let (inputs, mut refused) = read_inputs(&args.paths, err);
-    let resources: Arc<dyn Resources> = match CtConfig::from_env() {
-        Ok(Some(config)) => match Http::new(HttpSettings::default()) {
-            Ok(http) => Arc::new(CtClient::new(config, http)),
-            Err(e) => return setup_error(err, &e.to_string()),
-        },
-        Ok(None) => Arc::new(resources(&args.paths, &inputs)),
-        Err(e) => return setup_error(err, &e.to_string()),
-    };
-    let targets = match targets(&rules, args.target, &args.out).await {
-        Ok(t) => t,
+    let bodies = inputs.iter().map(|i| i.body.as_str());
+    let handler = match handler(rules, rates, args.target, &args.out, store.clone(), bodies).await {
+        Ok(h) => h,
         Err(message) => return setup_error(err, &message),
-    };
-    let handler = Handler {
-        rules,
-        rates,
-        targets,
-        store: store.clone(),
-        resources,
     };
 
     let started = now_ms();
@@ -240,19 +226,42 @@ fn read_inputs(paths: &[PathBuf], err: &mut dyn Write) -> (Vec<Input>, bool) {
     (inputs, refused)
 }
 
-/// Lookups: the orders and payments of the inputs themselves, and the recorded samples.
-fn resources(paths: &[PathBuf], inputs: &[Input]) -> RecordedResources {
-    let recorded: Vec<&Path> = ["tests/data/orders", "tests/data/payments"]
-        .iter()
-        .map(Path::new)
-        .filter(|p| p.is_dir())
-        .collect();
-    let mut resources = RecordedResources::from_dirs(&recorded);
-    let _ = paths;
-    for input in inputs {
-        resources.add_text(&input.body);
-    }
-    resources
+/// The handler of `run` and `replay`: per entity its target ([`targets`]), the local store, and
+/// lookups from commercetools when `CTP_*` is set, else from the inputs' own `bodies` and the
+/// recorded samples of `tests/data`.
+pub(crate) async fn handler<'b>(
+    rules: ctvisma_core::Rules,
+    rates: Option<ctvisma_core::rates::RateTable>,
+    only: Option<Target>,
+    out: &Path,
+    store: Arc<SqliteStore>,
+    bodies: impl Iterator<Item = &'b str>,
+) -> Result<Handler, String> {
+    let resources: Arc<dyn Resources> = match CtConfig::from_env().map_err(|e| e.to_string())? {
+        Some(config) => {
+            let http = Http::new(HttpSettings::default()).map_err(|e| e.to_string())?;
+            Arc::new(CtClient::new(config, http))
+        }
+        None => {
+            let recorded: Vec<&Path> = ["tests/data/orders", "tests/data/payments"]
+                .iter()
+                .map(Path::new)
+                .filter(|p| p.is_dir())
+                .collect();
+            let mut r = RecordedResources::from_dirs(&recorded);
+            for body in bodies {
+                r.add_text(body);
+            }
+            Arc::new(r)
+        }
+    };
+    Ok(Handler {
+        targets: targets(&rules, only, out).await?,
+        rules,
+        rates,
+        store,
+        resources,
+    })
 }
 
 /// Per entity its Visma target (`only` overrides the rules): also used by `replay`.

@@ -465,22 +465,7 @@ impl IdempotencyStore for SqliteStore {
                 ))
                 .map_err(map_err)?;
             let rows = stmt
-                .query_map([resource], |r| {
-                    Ok((
-                        MessageRecord {
-                            resource_id: r.get(0)?,
-                            order_number: r.get(1)?,
-                            kind: r.get(2)?,
-                            message_id: r.get(3)?,
-                            sequence_number: r.get(4)?,
-                            at: r.get(5)?,
-                            outcome: r.get(6)?,
-                            keys: Vec::new(),
-                            reason: r.get(8)?,
-                        },
-                        r.get::<_, String>(7)?,
-                    ))
-                })
+                .query_map([resource], message_row)
                 .map_err(map_err)?;
             let mut out = Vec::new();
             for row in rows {
