@@ -132,6 +132,10 @@ fn parse<T: serde::de::DeserializeOwned>(v: Value, what: &str) -> Result<T, Core
 /// Deserializes `v`; a failure names `what` and the field's path in it (`order:
 /// lineItems[0].quantity: invalid type: …`), so a refused message says where it is wrong.
 pub(crate) fn from_value_at<T: serde::de::DeserializeOwned>(v: Value, what: &str) -> Result<T, CoreError> {
+    // Fast path without path tracking (most inputs are fine); the slow one only names the field.
+    if let Ok(t) = T::deserialize(&v) {
+        return Ok(t);
+    }
     serde_path_to_error::deserialize(v).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
