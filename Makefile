@@ -56,6 +56,7 @@ test-unit: ## cargo tests: core unit + property tests, fixture corpus, CLI
 reliability: ## the fault-injection run (1 000 deliveries on moto + fakes) and the bad-input corpus (docs/RELIABILITY.md)
 	cargo test -p ctvisma-integration-tests --test fault_injection -- --nocapture
 	cargo test -p ctvisma-core --test bad_input
+	cargo test -p ctvisma-handler --test handler bad_input
 
 test-data: ## sample orders add up as commercetools computes; orders and events/ are up to date
 	python3 tools/build_sample_orders.py --check

@@ -16,7 +16,7 @@ use std::sync::Arc;
 use ctvisma_commercetools::{quote, CtClient, CtConfig};
 use ctvisma_core::input::{documents_from_str, Document};
 use ctvisma_core::{Posting, Role};
-use ctvisma_handler::{Handler, LedgerOnly, MessageContext, Outcome, RecordedResources, Resources};
+use ctvisma_handler::{Handler, LedgerOnly, MessageContext, Outcome};
 use ctvisma_ledger::memory::MemoryStore;
 use ctvisma_ledger::{posting_hash, IdempotencyStore, LedgerEntry};
 use ctvisma_visma::http::{Http, HttpSettings};
@@ -403,24 +403,7 @@ async fn simulate(
     rules: ctvisma_core::Rules,
     rates: Option<ctvisma_core::rates::RateTable>,
 ) -> Result<(Vec<Posting>, Vec<Refused>), String> {
-    let resources: Arc<dyn Resources> = match CtConfig::from_env().map_err(|e| e.to_string())? {
-        Some(config) => Arc::new(CtClient::new(
-            config,
-            Http::new(HttpSettings::default()).map_err(|e| e.to_string())?,
-        )),
-        None => {
-            let recorded: Vec<&Path> = ["tests/data/orders", "tests/data/payments"]
-                .iter()
-                .map(Path::new)
-                .filter(|p| p.is_dir())
-                .collect();
-            let mut r = RecordedResources::from_dirs(&recorded);
-            for (_, body) in inputs {
-                r.add_text(body);
-            }
-            Arc::new(r)
-        }
-    };
+    let resources = crate::commands::run::resources(inputs.iter().map(|(_, body)| body.as_str()))?;
     let targets: BTreeMap<String, Arc<dyn ctvisma_visma::LedgerTarget>> = rules
         .entities
         .keys()

@@ -226,18 +226,11 @@ fn read_inputs(paths: &[PathBuf], err: &mut dyn Write) -> (Vec<Input>, bool) {
     (inputs, refused)
 }
 
-/// The handler of `run` and `replay`: per entity its target ([`targets`]), the local store, and
-/// lookups from commercetools when `CTP_*` is set, else from the inputs' own `bodies` and the
-/// recorded samples of `tests/data`.
-pub(crate) async fn handler<'b>(
-    rules: ctvisma_core::Rules,
-    rates: Option<ctvisma_core::rates::RateTable>,
-    only: Option<Target>,
-    out: &Path,
-    store: Arc<SqliteStore>,
-    bodies: impl Iterator<Item = &'b str>,
-) -> Result<Handler, String> {
-    let resources: Arc<dyn Resources> = match CtConfig::from_env().map_err(|e| e.to_string())? {
+/// Where lookups (a payment's order, an order message without payload) go: commercetools when
+/// `CTP_*` is set, else the inputs' own `bodies` and the recorded samples of `tests/data`. Used
+/// by `run`, `replay` and `reconcile`.
+pub(crate) fn resources<'b>(bodies: impl Iterator<Item = &'b str>) -> Result<Arc<dyn Resources>, String> {
+    Ok(match CtConfig::from_env().map_err(|e| e.to_string())? {
         Some(config) => {
             let http = Http::new(HttpSettings::default()).map_err(|e| e.to_string())?;
             Arc::new(CtClient::new(config, http))
@@ -254,7 +247,20 @@ pub(crate) async fn handler<'b>(
             }
             Arc::new(r)
         }
-    };
+    })
+}
+
+/// The handler of `run` and `replay`: per entity its target ([`targets`]), the local store, and
+/// lookups as [`resources`] has them.
+pub(crate) async fn handler<'b>(
+    rules: ctvisma_core::Rules,
+    rates: Option<ctvisma_core::rates::RateTable>,
+    only: Option<Target>,
+    out: &Path,
+    store: Arc<SqliteStore>,
+    bodies: impl Iterator<Item = &'b str>,
+) -> Result<Handler, String> {
+    let resources = resources(bodies)?;
     Ok(Handler {
         targets: targets(&rules, only, out).await?,
         rules,
