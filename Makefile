@@ -89,9 +89,11 @@ fmt: ## format the code
 # Dependency checks with cargo-deny (deny.toml, docs/SECURITY.md#dependency-checks). cargo-deny is
 # installed into .tools (git-ignored); CARGO_TARGET_DIR is unset for the install so its build does
 # not land in the shared target dir. Advisories need the RustSec database from GitHub: when it
-# cannot be fetched they are skipped, with a message; licences, bans and sources work offline.
+# cannot be fetched, a local copy from an earlier fetch is used (its date is printed), else they
+# are skipped with a message; licences, bans and sources work offline.
 TOOLS := $(CURDIR)/.tools
 CARGO_DENY := $(TOOLS)/bin/cargo-deny
+ADVISORY_DBS ?= $(HOME)/.cargo/advisory-dbs
 
 $(CARGO_DENY):
 	env -u CARGO_TARGET_DIR cargo install --locked cargo-deny --root $(TOOLS)
@@ -100,8 +102,11 @@ deny: $(CARGO_DENY) ## dependency checks: advisories (when the database is reach
 	@export PATH="$(TOOLS)/bin:$$PATH"; status=0; \
 	if cargo deny fetch db >/dev/null 2>&1; then \
 		cargo deny check advisories || status=1; \
+	elif ls -d $(ADVISORY_DBS)/advisory-db-* >/dev/null 2>&1; then \
+		echo "advisories: database unreachable; checking the local copy of $$(git -C "$$(ls -d $(ADVISORY_DBS)/advisory-db-* | head -1)" log -1 --format=%cs)"; \
+		cargo deny --offline check advisories || status=1; \
 	else \
-		echo "advisories: skipped (advisory database unreachable)"; \
+		echo "advisories: skipped (advisory database unreachable, no local copy)"; \
 	fi; \
 	cargo deny check licenses bans sources || status=1; \
 	exit $$status
