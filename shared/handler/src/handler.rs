@@ -271,6 +271,12 @@ impl Handler {
         }
         let document = match target.post_once_for(posting, customer, ctx.deadline).await {
             Ok((document, _)) => document,
+            // The write may still land at Visma: keep the claim until its lease runs out, so
+            // that no redelivery writes again before a lookup would show the first one.
+            Err(e) if e.may_have_written() => {
+                tracing::warn!(idempotency_key = %key, error = %e, "write not confirmed: the claim is kept until its lease ends");
+                return fail(e.into());
+            }
             Err(e) => {
                 if let Err(release) = self.store.release(&key, &ctx.request_id).await {
                     tracing::warn!(idempotency_key = %key, error = %release, "claim not released: it expires with its lease");

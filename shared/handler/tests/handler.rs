@@ -47,13 +47,17 @@ struct World {
 }
 
 async fn world() -> World {
-    let fake = FakeVisma::start().await;
-    let rules = Rules::from_toml(&std::fs::read_to_string(repo("config/rules.toml")).unwrap()).unwrap();
-    let http = Http::new(HttpSettings {
+    world_with(HttpSettings {
         base_backoff: Duration::from_millis(20),
         ..HttpSettings::default()
     })
-    .unwrap();
+    .await
+}
+
+async fn world_with(settings: HttpSettings) -> World {
+    let fake = FakeVisma::start().await;
+    let rules = Rules::from_toml(&std::fs::read_to_string(repo("config/rules.toml")).unwrap()).unwrap();
+    let http = Http::new(settings).unwrap();
     let config = fake.eaccounting_config();
     let se = Eaccounting::connect(
         http,
@@ -374,4 +378,53 @@ async fn bad_input_is_parked_with_its_reason_and_leaves_nothing_behind() {
             "{name}: ledger entries"
         );
     }
+}
+
+/// Visma stores a voucher only after our request timed out (it kept working after we gave up),
+/// so the lookup right after the timeout does not show it yet. The claim is kept until its lease
+/// ends: a redelivery meanwhile waits instead of writing again, and after the lease the lookup
+/// finds the late voucher. One voucher per key.
+#[tokio::test]
+async fn a_write_that_lands_after_our_timeout_is_not_written_twice() {
+    let w = world_with(HttpSettings {
+        request_timeout: Duration::from_millis(300),
+        base_backoff: Duration::from_millis(10),
+        ..HttpSettings::default()
+    })
+    .await;
+    let body = event_body("order-created-se-sek-mixed-rates.json");
+    let texts = |w: &World| -> Vec<String> {
+        w.fake
+            .documents(DocKind::Voucher)
+            .iter()
+            .map(|v| v["VoucherText"].as_str().unwrap().to_string())
+            .collect()
+    };
+    w.fake
+        .inject_on("/v2/vouchers", Fault::SlowWrite(Duration::from_millis(800)), 1);
+    let first = w.handler.handle(&body, &ctx("m-1", "req-1", 1_000)).await;
+    let Outcome::Retry(e, _) = &first else {
+        panic!("{first:?}")
+    };
+    assert_eq!(e.code(), "unconfirmed", "{e}");
+    let stored_at_once = texts(&w).len();
+
+    // Redelivered while the claim's lease (until the first call's deadline) runs: nothing written.
+    let again = w.handler.handle(&body, &ctx("m-1", "req-2", 2_000)).await;
+    assert_eq!(again.label(), "retry", "{again:?}");
+    assert_eq!(texts(&w).len(), stored_at_once);
+
+    // Visma finishes the slow write.
+    tokio::time::sleep(Duration::from_millis(900)).await;
+    assert_eq!(texts(&w).len(), stored_at_once + 1, "the late voucher landed");
+
+    // After the lease: claimed again, the late voucher is found and recorded, not written again.
+    let late = w.handler.handle(&body, &ctx("m-1", "req-3", 100_000)).await;
+    assert_eq!(late.label(), "posted", "{late:?}");
+    let after = w.handler.handle(&body, &ctx("m-1", "req-4", 200_000)).await;
+    assert_eq!(after.label(), "duplicate", "{after:?}");
+    let all = texts(&w);
+    let unique: std::collections::BTreeSet<&String> = all.iter().collect();
+    assert_eq!(unique.len(), all.len(), "one voucher per key: {all:?}");
+    assert_eq!(all.len(), stored_at_once + 1);
 }

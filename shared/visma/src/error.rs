@@ -16,6 +16,12 @@ pub enum VismaError {
     /// 5xx, a timeout or a broken connection: the request may or may not have been applied.
     #[error("{target}: {what}")]
     Unavailable { target: &'static str, what: String },
+    /// A write whose answer was lost (5xx, timeout, broken connection) and that a lookup right
+    /// after did not show. Visma may still be working on it and store it later, so nobody may
+    /// write the same document again before it would show: the handler keeps its idempotency
+    /// claim until the lease runs out instead of releasing it. Transient.
+    #[error("{target}: write not confirmed: {what}")]
+    Unconfirmed { target: &'static str, what: String },
     /// Visma refused the document; `code` is Visma's ErrorCode (eAccounting) or the HTTP status.
     #[error("{target}: refused ({code}): {message}")]
     Refused {
@@ -42,7 +48,9 @@ pub enum VismaError {
 impl Classify for VismaError {
     fn class(&self) -> ErrorClass {
         match self {
-            VismaError::RateLimited { .. } | VismaError::Unavailable { .. } => ErrorClass::Transient,
+            VismaError::RateLimited { .. } | VismaError::Unavailable { .. } | VismaError::Unconfirmed { .. } => {
+                ErrorClass::Transient
+            }
             VismaError::Refused { transient: true, .. } => ErrorClass::Transient,
             _ => ErrorClass::Permanent,
         }
@@ -55,12 +63,30 @@ impl VismaError {
         match self {
             VismaError::RateLimited { .. } => "rate_limited".into(),
             VismaError::Unavailable { .. } => "unavailable".into(),
+            VismaError::Unconfirmed { .. } => "unconfirmed".into(),
             VismaError::Refused { code, .. } => format!("refused:{code}"),
             VismaError::Unauthorized { .. } => "unauthorized".into(),
             VismaError::Setup { .. } => "setup".into(),
             VismaError::Protocol { .. } => "protocol".into(),
             VismaError::Unsupported { .. } => "unsupported".into(),
         }
+    }
+}
+
+impl VismaError {
+    /// What a write's [`VismaError::Unavailable`] becomes when the lookup after it found nothing:
+    /// [`VismaError::Unconfirmed`]. Other errors are returned as they are.
+    pub fn unconfirmed(self) -> Self {
+        match self {
+            VismaError::Unavailable { target, what } => VismaError::Unconfirmed { target, what },
+            other => other,
+        }
+    }
+
+    /// True when a write may have been applied without our knowing (see
+    /// [`VismaError::Unconfirmed`]).
+    pub fn may_have_written(&self) -> bool {
+        matches!(self, VismaError::Unconfirmed { .. })
     }
 }
 

@@ -80,7 +80,7 @@ pub trait LedgerTarget: Send + Sync {
         match self.post(posting, deadline).await {
             Err(e @ VismaError::Unavailable { .. }) => match self.find(posting, deadline).await {
                 Ok(Some(found)) => Ok((found, false)),
-                _ => Err(e),
+                _ => Err(e.unconfirmed()),
             },
             other => other.map(|p| (p, false)),
         }

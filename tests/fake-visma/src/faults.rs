@@ -18,6 +18,9 @@ pub enum Fault {
     /// Wait, then handle the request normally. The request is handled to completion even if
     /// the client gave up in the meantime (a slow POST still stores its document — later).
     Slow(Duration),
+    /// [`Fault::Slow`] for a write only (GETs do not consume it): the document is stored after
+    /// the wait, when a client with a shorter timeout has long given up and looked it up in vain.
+    SlowWrite(Duration),
     /// Handle the request at once (a POST is stored immediately), then wait before answering:
     /// a client timeout fires although the write happened.
     SlowAfterWrite(Duration),
@@ -33,7 +36,7 @@ pub enum Fault {
 
 impl Fault {
     fn only_writes(&self) -> bool {
-        matches!(self, Fault::LockedPeriod | Fault::PostThenFail)
+        matches!(self, Fault::LockedPeriod | Fault::PostThenFail | Fault::SlowWrite(_))
     }
 }
 

@@ -91,7 +91,7 @@ async fn process(
     } else if let Some(resp) = fault.as_ref().and_then(|f| early_fault(&shared, f, surface, &headers)) {
         resp
     } else {
-        if let Some(Fault::Slow(d)) = &fault {
+        if let Some(Fault::Slow(d) | Fault::SlowWrite(d)) = &fault {
             tokio::time::sleep(*d).await;
         }
         let api_path = path.strip_prefix(VISMANET_PREFIX).unwrap_or(&path);

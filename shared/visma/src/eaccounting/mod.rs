@@ -193,7 +193,7 @@ impl Eaccounting {
             // The answer was lost: the conversion may have happened.
             Err(e @ VismaError::Unavailable { .. }) => match self.existing_document(posting, deadline).await {
                 Ok(Some(f)) if !f.is_draft => Ok((f.posted(), false)),
-                _ => Err(e),
+                _ => Err(e.unconfirmed()),
             },
             Err(e) => Err(e),
         }
@@ -245,7 +245,7 @@ impl Eaccounting {
             Ok(draft) => Ok(draft),
             Err(e @ VismaError::Unavailable { .. }) => match self.existing_document(base, deadline).await {
                 Ok(Some(found)) => Ok(found),
-                _ => Err(e),
+                _ => Err(e.unconfirmed()),
             },
             Err(e) => Err(e),
         }

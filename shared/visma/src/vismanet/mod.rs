@@ -300,7 +300,7 @@ impl LedgerTarget for Vismanet {
             // The write may have been applied although its answer was lost.
             Err(e @ VismaError::Unavailable { .. }) => match self.find_ar(posting, kind, deadline).await {
                 Ok(Some(found)) => Ok((found, false)),
-                _ => Err(e),
+                _ => Err(e.unconfirmed()),
             },
             other => other.map(|p| (p, false)),
         }
