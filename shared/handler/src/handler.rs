@@ -33,7 +33,8 @@ pub struct MessageContext {
     pub message_id: String,
     /// The invocation's request id: holds idempotency leases.
     pub request_id: String,
-    /// Lease end and the time budget for Visma calls: the Lambda deadline less a margin.
+    /// When this message's idempotency claims expire: the Lambda deadline (Visma calls stop a
+    /// margin earlier, see `deadline`), so a write that Visma finishes late still lands inside it.
     pub deadline_ms: Millis,
     pub deadline: Deadline,
     pub now_ms: Millis,
@@ -232,6 +233,9 @@ impl Handler {
         Ok(())
     }
 
+    /// How long before its lease's end a message is still claimed and written.
+    const LEASE_SAFETY_MS: Millis = 1_000;
+
     /// Read the key; claim it; look up and post; complete. Two store writes when new.
     async fn post_once(
         &self,
@@ -255,6 +259,11 @@ impl Handler {
         let Some(target) = self.targets.get(&posting.entity) else {
             return fail(HandlerError::NoTarget(posting.entity.clone()));
         };
+        // A claim must outlive the write it guards: a message reached within a second of its
+        // lease's end is left to a later delivery rather than claimed and written too late.
+        if ctx.now_ms + Self::LEASE_SAFETY_MS >= ctx.deadline_ms {
+            return fail(HandlerError::Busy(format!("{key}: no time left in this invocation")));
+        }
         match self
             .store
             .begin(&key, &hash, &ctx.request_id, ctx.deadline_ms, ctx.now_ms)

@@ -93,7 +93,9 @@ impl Driver {
         let ctx = MessageContext {
             message_id: record.message_id.clone().unwrap_or_default(),
             request_id: request_id.to_string(),
-            deadline_ms: deadline_ms - MARGIN_MS,
+            // Claims last until the invocation's end; writes start only before its end less
+            // the margin, so a write Visma finishes after our timeout lands inside the lease.
+            deadline_ms,
             deadline: Deadline::in_(Duration::from_millis((deadline_ms - MARGIN_MS - now).max(0) as u64)),
             now_ms: now,
         };
