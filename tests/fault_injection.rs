@@ -333,7 +333,9 @@ fn driver_for(
     Arc::new(Driver {
         handler: Arc::new(handler),
         mover: Arc::new(moto.queues()),
-        max_attempts: 25,
+        // Retries here come every ~0.3 s, not after back-off: enough of them to outlast a
+        // 7 s claim kept for an unconfirmed write or a crashed commit.
+        max_attempts: 100,
         function: "orders".into(),
         base_delay_secs: 0,
     })
