@@ -16,7 +16,7 @@ use std::sync::Arc;
 use ctvisma_commercetools::{quote, CtClient, CtConfig};
 use ctvisma_core::input::{documents_from_str, Document};
 use ctvisma_core::{Posting, Role};
-use ctvisma_handler::{Handler, LedgerOnly, MessageContext, Outcome};
+use ctvisma_handler::{Handler, LedgerOnly, Outcome};
 use ctvisma_ledger::memory::MemoryStore;
 use ctvisma_ledger::{posting_hash, IdempotencyStore, LedgerEntry};
 use ctvisma_visma::http::{Http, HttpSettings};
@@ -419,14 +419,7 @@ async fn simulate(
     };
     let mut refused = Vec::new();
     for (n, (label, body)) in inputs.iter().enumerate() {
-        let now = crate::commands::run::now_ms();
-        let ctx = MessageContext {
-            message_id: label.clone(),
-            request_id: format!("reconcile-{n}"),
-            deadline_ms: now + 60_000,
-            deadline: ctvisma_visma::Deadline::in_(std::time::Duration::from_secs(60)),
-            now_ms: now,
-        };
+        let ctx = crate::commands::run::local_context(label, format!("reconcile-{n}"));
         if let Outcome::Park(e, _) | Outcome::Retry(e, _) = handler.handle(body, &ctx).await {
             let (order_id, order_number) = order_of(body);
             refused.push(Refused {

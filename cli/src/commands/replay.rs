@@ -10,16 +10,14 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
 
 use ctvisma_core::{Classify, Posting};
-use ctvisma_handler::{MessageContext, Outcome, PostingResult};
+use ctvisma_handler::{Outcome, PostingResult};
 use ctvisma_ledger::sqlite::SqliteStore;
 use ctvisma_ledger::{IdempotencyStore, MessageRecord};
-use ctvisma_visma::Deadline;
 use serde_json::json;
 
-use super::run::{append_journal, export_sie, handler, now_ms, print_exports};
+use super::run::{append_journal, export_sie, handler, local_context, now_ms, print_exports};
 use super::setup_error;
 use crate::{exit, ReplayArgs};
 
@@ -145,14 +143,7 @@ async fn replay(args: &ReplayArgs, out: &mut dyn Write, err: &mut dyn Write) -> 
                 continue;
             }
         };
-        let now = now_ms();
-        let ctx = MessageContext {
-            message_id: m.message_id.clone(),
-            request_id: format!("replay-{}-{started}-{n}", std::process::id()),
-            deadline_ms: now + 60_000,
-            deadline: Deadline::in_(Duration::from_secs(60)),
-            now_ms: now,
-        };
+        let ctx = local_context(&m.message_id, format!("replay-{}-{started}-{n}", std::process::id()));
         let outcome = handler.handle(&body, &ctx).await;
         let results = match &outcome {
             Outcome::Done { postings } | Outcome::Retry(_, postings) | Outcome::Park(_, postings) => {

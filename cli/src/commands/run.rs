@@ -66,14 +66,7 @@ async fn run_async(args: &RunArgs, out: &mut dyn Write, err: &mut dyn Write) -> 
         indicatif::ProgressBar::with_draw_target(Some(inputs.len() as u64), indicatif::ProgressDrawTarget::stderr());
     let mut summary = Summary::default();
     for (n, input) in inputs.iter().enumerate() {
-        let now = now_ms();
-        let ctx = MessageContext {
-            message_id: input.label.clone(),
-            request_id: format!("run-{}-{started}-{n}", std::process::id()),
-            deadline_ms: now + 60_000,
-            deadline: Deadline::in_(Duration::from_secs(60)),
-            now_ms: now,
-        };
+        let ctx = local_context(&input.label, format!("run-{}-{started}-{n}", std::process::id()));
         let outcome = handler.handle(&input.body, &ctx).await;
         summary.count(&input.label, &outcome, err);
         refused |= matches!(outcome, Outcome::Park(..) | Outcome::Retry(..));
@@ -224,6 +217,19 @@ fn read_inputs(paths: &[PathBuf], err: &mut dyn Write) -> (Vec<Input>, bool) {
         }
     }
     (inputs, refused)
+}
+
+/// The context of one message handled on this machine (`run`, `replay`, `reconcile`): the
+/// clock now, and a Lambda-sized minute for its claims and Visma calls.
+pub(crate) fn local_context(message_id: &str, request_id: String) -> MessageContext {
+    let now = now_ms();
+    MessageContext {
+        message_id: message_id.to_string(),
+        request_id,
+        deadline_ms: now + 60_000,
+        deadline: Deadline::in_(Duration::from_secs(60)),
+        now_ms: now,
+    }
 }
 
 /// Where lookups (a payment's order, an order message without payload) go: commercetools when
