@@ -107,17 +107,13 @@ fn free_port() -> u16 {
 
 fn spawn(port: u16) -> Child {
     let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let venv = repo.join(".venv/bin/moto_server");
-    let port = port.to_string();
-    let mut command = if venv.exists() {
-        let mut c = Command::new(venv);
-        c.args(["-H", "127.0.0.1", "-p", &port]);
-        c
-    } else {
-        let mut c = Command::new("python3");
-        c.args(["-m", "moto.server", "-H", "127.0.0.1", "-p", &port]);
-        c
-    };
+    // moto with DynamoDB's atomicity (one request at a time, transactions restore only their
+    // own items): see the script's docstring.
+    let script = repo.join("tools/moto_server.py");
+    let venv = repo.join(".venv/bin/python");
+    let python = if venv.exists() { venv } else { PathBuf::from("python3") };
+    let mut command = Command::new(python);
+    command.arg(script).args(["-H", "127.0.0.1", "-p", &port.to_string()]);
     command
         .stdin(Stdio::null())
         .stdout(Stdio::null())

@@ -53,6 +53,51 @@ async fn sixteen_concurrent_begins_acquire_once() {
     conformance::concurrent_set_state(Arc::new(moto.store())).await;
 }
 
+/// moto's own TransactWriteItems restores whole tables when a transaction fails, undoing writes
+/// that other requests made meanwhile. The tests start moto through `tools/moto_server.py`, which
+/// restores only the transaction's own items; without it this test loses claims.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_refused_commit_undoes_no_write_made_meanwhile() {
+    let moto = MotoServer::start().await;
+    let store = Arc::new(moto.store());
+    // A ledger of some size: moto's whole-table copy then takes long enough to overlap writes.
+    let mut big = entry("filler", NOW);
+    big.posting = "x".repeat(20_000);
+    for i in 0..100 {
+        let key = format!("filler-{i}");
+        store.begin(&key, "h1", "w", NOW + 60_000, NOW).await.unwrap();
+        store.complete("w", &LedgerEntry { key, ..big.clone() }).await.unwrap();
+    }
+    store.begin("held", "h1", "holder-a", NOW + 60_000, NOW).await.unwrap();
+    let refused = {
+        let store = store.clone();
+        tokio::spawn(async move {
+            for _ in 0..60 {
+                // Not the holder: the transaction is cancelled.
+                assert!(store.complete("holder-b", &entry("held", NOW)).await.is_err());
+            }
+        })
+    };
+    let claims = {
+        let store = store.clone();
+        tokio::spawn(async move {
+            for i in 0..300 {
+                let begun = store.begin(&format!("claim-{i}"), "h1", "c", NOW + 60_000, NOW).await;
+                assert!(matches!(begun, Ok(Begin::Acquired)), "{begun:?}");
+            }
+        })
+    };
+    refused.await.unwrap();
+    claims.await.unwrap();
+    let mut lost = Vec::new();
+    for i in 0..300 {
+        if store.get(&format!("claim-{i}")).await.unwrap().is_none() {
+            lost.push(i);
+        }
+    }
+    assert!(lost.is_empty(), "claims acknowledged and then lost: {lost:?}");
+}
+
 #[tokio::test]
 async fn a_posting_costs_two_writes_and_keys_expire_after_ninety_days() {
     let moto = MotoServer::start().await;
