@@ -32,7 +32,8 @@ use ctvisma_fake_commercetools::FakeCommercetools;
 use ctvisma_fake_visma::{DocKind, FakeVisma, Fault};
 use ctvisma_handler::Handler;
 use ctvisma_lambda::Driver;
-use ctvisma_ledger::{Begin, IdempotencyStore, KeyRecord, LedgerEntry, MessageRecord, Millis, Status, StoreError};
+use ctvisma_ledger::observed::{Call, Observed, StoreHook};
+use ctvisma_ledger::{IdempotencyStore, Status, StoreError};
 use ctvisma_visma::eaccounting::Eaccounting;
 use ctvisma_visma::http::{Http, HttpSettings};
 use ctvisma_visma::reference::key_in;
@@ -156,60 +157,24 @@ fn expected(orders: &[Value], rules: &Rules) -> BTreeMap<String, Posting> {
         .collect()
 }
 
-/// The DynamoDB store, except that some commits "crash" after the Visma write: nothing is
-/// written and the claim stays until its lease runs out, as when a Lambda dies there.
-struct CrashingStore<S> {
-    inner: S,
+/// A hook on the DynamoDB store: every `every`-th commit "crashes" after the Visma write. Nothing
+/// is written and the claim stays until its lease runs out, as when a Lambda dies there.
+struct Crashes {
     every: u64,
     commits: AtomicU64,
-    pub crashes: AtomicU64,
+    count: AtomicU64,
 }
 
 #[async_trait::async_trait]
-impl<S: IdempotencyStore> IdempotencyStore for CrashingStore<S> {
-    async fn begin(
-        &self,
-        key: &str,
-        hash: &str,
-        holder: &str,
-        lease: Millis,
-        now: Millis,
-    ) -> Result<Begin, StoreError> {
-        self.inner.begin(key, hash, holder, lease, now).await
-    }
-    async fn complete(&self, holder: &str, entry: &LedgerEntry) -> Result<(), StoreError> {
-        if self.commits.fetch_add(1, Ordering::SeqCst) % self.every == self.every - 1 {
-            self.crashes.fetch_add(1, Ordering::SeqCst);
+impl StoreHook for Crashes {
+    async fn before(&self, call: Call<'_>) -> Result<(), StoreError> {
+        if matches!(call, Call::Complete { .. })
+            && self.commits.fetch_add(1, Ordering::SeqCst) % self.every == self.every - 1
+        {
+            self.count.fetch_add(1, Ordering::SeqCst);
             return Err(StoreError::Unavailable("injected crash before the commit".into()));
         }
-        self.inner.complete(holder, entry).await
-    }
-    async fn release(&self, key: &str, holder: &str) -> Result<(), StoreError> {
-        self.inner.release(key, holder).await
-    }
-    async fn get(&self, key: &str) -> Result<Option<KeyRecord>, StoreError> {
-        self.inner.get(key).await
-    }
-    async fn ledger_for(&self, order: &str) -> Result<Vec<LedgerEntry>, StoreError> {
-        self.inner.ledger_for(order).await
-    }
-    async fn ledger_between(&self, from: Millis, to: Millis) -> Result<Vec<LedgerEntry>, StoreError> {
-        self.inner.ledger_between(from, to).await
-    }
-    async fn record_message(&self, record: &MessageRecord) -> Result<(), StoreError> {
-        self.inner.record_message(record).await
-    }
-    async fn messages_for(&self, resource: &str) -> Result<Vec<MessageRecord>, StoreError> {
-        self.inner.messages_for(resource).await
-    }
-    async fn advance_version(&self, resource_id: &str, version: i64) -> Result<bool, StoreError> {
-        self.inner.advance_version(resource_id, version).await
-    }
-    async fn get_state(&self, name: &str) -> Result<Option<String>, StoreError> {
-        self.inner.get_state(name).await
-    }
-    async fn set_state(&self, name: &str, expected: Option<&str>, value: &str) -> Result<bool, StoreError> {
-        self.inner.set_state(name, expected, value).await
+        Ok(())
     }
 }
 
@@ -415,12 +380,12 @@ async fn a_thousand_deliveries_under_faults_make_exactly_the_right_documents() {
     );
     ct_config.auth_url = ct_fake.auth_url();
     ct_config.api_url = ct_fake.api_url();
-    let store = Arc::new(CrashingStore {
-        inner: moto.store(),
+    let crashes = Crashes {
         every: 20,
         commits: AtomicU64::new(0),
-        crashes: AtomicU64::new(0),
-    });
+        count: AtomicU64::new(0),
+    };
+    let store = Arc::new(Observed::new(Arc::new(moto.store()), crashes));
     fake.inject_random(
         "/v2/vouchers",
         vec![
@@ -493,7 +458,7 @@ async fn a_thousand_deliveries_under_faults_make_exactly_the_right_documents() {
         take_all(&moto, &moto.parking_url).await.is_empty(),
         "nothing lost in parking"
     );
-    assert!(store.crashes.load(Ordering::SeqCst) > 0, "crashes were injected");
+    assert!(store.hook.count.load(Ordering::SeqCst) > 0, "crashes were injected");
 
     // Exactly one balanced voucher per business key, equal to its posting, and no other.
     let vouchers = fake.documents(DocKind::Voucher);

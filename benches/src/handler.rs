@@ -17,7 +17,8 @@ use ctvisma_core::{Posting, Rules};
 use ctvisma_fake_visma::FakeVisma;
 use ctvisma_handler::{Handler, LedgerOnly, MessageContext, Outcome, PostingResult, RecordedResources};
 use ctvisma_ledger::memory::MemoryStore;
-use ctvisma_ledger::{Begin, IdempotencyStore, KeyRecord, LedgerEntry, MessageRecord, Millis, StoreError};
+use ctvisma_ledger::observed::{Call, Cost, Observed, StoreHook};
+use ctvisma_ledger::StoreError;
 use ctvisma_visma::eaccounting::Eaccounting;
 use ctvisma_visma::http::{Http, HttpSettings};
 use ctvisma_visma::token_store::MemoryTokenStore;
@@ -43,75 +44,18 @@ impl Counts {
 }
 
 /// Counts the store's reads and writes (one DynamoDB request each in the AWS store).
-struct CountingStore {
-    inner: MemoryStore,
-    counts: Arc<Counts>,
-}
-
-impl CountingStore {
-    fn read(&self) {
-        self.counts.reads.fetch_add(1, Relaxed);
-    }
-    fn write(&self) {
-        self.counts.writes.fetch_add(1, Relaxed);
-    }
-    fn log_write(&self) {
-        self.counts.log_writes.fetch_add(1, Relaxed);
-    }
-}
+struct Counting(Arc<Counts>);
 
 #[async_trait::async_trait]
-impl IdempotencyStore for CountingStore {
-    async fn begin(
-        &self,
-        key: &str,
-        hash: &str,
-        holder: &str,
-        until: Millis,
-        now: Millis,
-    ) -> Result<Begin, StoreError> {
-        self.write();
-        self.inner.begin(key, hash, holder, until, now).await
-    }
-    async fn complete(&self, holder: &str, entry: &LedgerEntry) -> Result<(), StoreError> {
-        self.write();
-        self.inner.complete(holder, entry).await
-    }
-    async fn release(&self, key: &str, holder: &str) -> Result<(), StoreError> {
-        self.write();
-        self.inner.release(key, holder).await
-    }
-    async fn get(&self, key: &str) -> Result<Option<KeyRecord>, StoreError> {
-        self.read();
-        self.inner.get(key).await
-    }
-    async fn ledger_for(&self, order: &str) -> Result<Vec<LedgerEntry>, StoreError> {
-        self.read();
-        self.inner.ledger_for(order).await
-    }
-    async fn ledger_between(&self, from: Millis, to: Millis) -> Result<Vec<LedgerEntry>, StoreError> {
-        self.read();
-        self.inner.ledger_between(from, to).await
-    }
-    async fn record_message(&self, record: &MessageRecord) -> Result<(), StoreError> {
-        self.log_write();
-        self.inner.record_message(record).await
-    }
-    async fn messages_for(&self, resource: &str) -> Result<Vec<MessageRecord>, StoreError> {
-        self.read();
-        self.inner.messages_for(resource).await
-    }
-    async fn advance_version(&self, resource_id: &str, version: i64) -> Result<bool, StoreError> {
-        self.log_write();
-        self.inner.advance_version(resource_id, version).await
-    }
-    async fn get_state(&self, name: &str) -> Result<Option<String>, StoreError> {
-        self.read();
-        self.inner.get_state(name).await
-    }
-    async fn set_state(&self, name: &str, expected: Option<&str>, value: &str) -> Result<bool, StoreError> {
-        self.log_write();
-        self.inner.set_state(name, expected, value).await
+impl StoreHook for Counting {
+    async fn before(&self, call: Call<'_>) -> Result<(), StoreError> {
+        let counter = match call.cost() {
+            Cost::Read => &self.0.reads,
+            Cost::KeyWrite => &self.0.writes,
+            Cost::LogWrite => &self.0.log_writes,
+        };
+        counter.fetch_add(1, Relaxed);
+        Ok(())
     }
 }
 
@@ -220,10 +164,7 @@ pub async fn bench_memory(rules: &Rules, rounds: usize, figures: &mut Figures) -
     let mut totals = [0u64; 5];
     let mut first_round = Duration::ZERO;
     for round in 0..=rounds {
-        let store = Arc::new(CountingStore {
-            inner: MemoryStore::new(),
-            counts: counts.clone(),
-        });
+        let store = Arc::new(Observed::new(Arc::new(MemoryStore::new()), Counting(counts.clone())));
         let handler = Handler {
             rules: rules.clone(),
             rates: None,

@@ -13,7 +13,8 @@ use ctvisma_core::Rules;
 use ctvisma_handler::sie_export::{export_entity, object_key, state_name, ExportState, ObjectSink, DEFAULT_SETTLE_MS};
 use ctvisma_handler::{Handler, LedgerOnly, MessageContext, NoResources};
 use ctvisma_ledger::memory::MemoryStore;
-use ctvisma_ledger::{Begin, Document, IdempotencyStore, KeyRecord, LedgerEntry, MessageRecord, Millis, StoreError};
+use ctvisma_ledger::observed::{Call, Observed, StoreHook};
+use ctvisma_ledger::{Begin, Document, IdempotencyStore, LedgerEntry, Millis, StoreError};
 use ctvisma_visma::{Deadline, LedgerTarget};
 
 /// 2025-12-03T00:00:00Z.
@@ -54,58 +55,29 @@ impl ObjectSink for MemorySink {
     }
 }
 
-/// A store that can fail the checkpoint's final write once (a crash after the object is put),
-/// and hold the first `gate_parties` `get_state` calls until all have read (a race).
-struct Faulty {
-    inner: Arc<MemoryStore>,
+/// Store hooks: fail the checkpoint's final write once (a crash after the object is put), and
+/// hold the first `gate_left` `get_state` calls until all have read (a race).
+#[derive(Default)]
+struct Faults {
     fail_finish: AtomicBool,
     gate: Option<tokio::sync::Barrier>,
     gate_left: AtomicUsize,
 }
 
-impl Faulty {
-    fn new(inner: Arc<MemoryStore>) -> Self {
-        Self {
-            inner,
-            fail_finish: AtomicBool::new(false),
-            gate: None,
-            gate_left: AtomicUsize::new(0),
+#[async_trait::async_trait]
+impl StoreHook for Faults {
+    async fn before(&self, call: Call<'_>) -> Result<(), StoreError> {
+        match call {
+            Call::SetState { value, .. }
+                if value.contains(r#""pending":null"#) && self.fail_finish.swap(false, Ordering::SeqCst) =>
+            {
+                Err(StoreError::Unavailable("crashed before the checkpoint".into()))
+            }
+            _ => Ok(()),
         }
     }
-}
-
-#[async_trait::async_trait]
-impl IdempotencyStore for Faulty {
-    async fn begin(&self, k: &str, h: &str, ho: &str, l: Millis, n: Millis) -> Result<Begin, StoreError> {
-        self.inner.begin(k, h, ho, l, n).await
-    }
-    async fn complete(&self, holder: &str, entry: &LedgerEntry) -> Result<(), StoreError> {
-        self.inner.complete(holder, entry).await
-    }
-    async fn release(&self, key: &str, holder: &str) -> Result<(), StoreError> {
-        self.inner.release(key, holder).await
-    }
-    async fn get(&self, key: &str) -> Result<Option<KeyRecord>, StoreError> {
-        self.inner.get(key).await
-    }
-    async fn ledger_for(&self, order: &str) -> Result<Vec<LedgerEntry>, StoreError> {
-        self.inner.ledger_for(order).await
-    }
-    async fn ledger_between(&self, from: Millis, to: Millis) -> Result<Vec<LedgerEntry>, StoreError> {
-        self.inner.ledger_between(from, to).await
-    }
-    async fn record_message(&self, record: &MessageRecord) -> Result<(), StoreError> {
-        self.inner.record_message(record).await
-    }
-    async fn messages_for(&self, resource: &str) -> Result<Vec<MessageRecord>, StoreError> {
-        self.inner.messages_for(resource).await
-    }
-    async fn advance_version(&self, resource_id: &str, version: i64) -> Result<bool, StoreError> {
-        self.inner.advance_version(resource_id, version).await
-    }
-    async fn get_state(&self, name: &str) -> Result<Option<String>, StoreError> {
-        let got = self.inner.get_state(name).await;
-        if let Some(gate) = &self.gate {
+    async fn after(&self, call: Call<'_>) {
+        if let (Call::GetState { .. }, Some(gate)) = (call, &self.gate) {
             if self
                 .gate_left
                 .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
@@ -114,13 +86,6 @@ impl IdempotencyStore for Faulty {
                 gate.wait().await;
             }
         }
-        got
-    }
-    async fn set_state(&self, name: &str, expected: Option<&str>, value: &str) -> Result<bool, StoreError> {
-        if value.contains(r#""pending":null"#) && self.fail_finish.swap(false, Ordering::SeqCst) {
-            return Err(StoreError::Unavailable("crashed before the checkpoint".into()));
-        }
-        self.inner.set_state(name, expected, value).await
     }
 }
 
@@ -280,8 +245,8 @@ async fn postings_are_exported_once_and_a_second_run_finds_nothing_new() {
 async fn a_crash_after_the_put_redoes_the_same_object_with_the_same_bytes() {
     let w = world();
     let first = w.post("order-created-se-sek-mixed-rates.json", T + 1_000).await;
-    let faulty = Faulty::new(w.store.clone());
-    faulty.fail_finish.store(true, Ordering::SeqCst);
+    let faulty = Observed::new(w.store.clone(), Faults::default());
+    faulty.hook.fail_finish.store(true, Ordering::SeqCst);
     let sink = MemorySink::default();
 
     let now = T + 600_000;
@@ -359,10 +324,13 @@ async fn entries_completed_after_the_range_end_go_to_the_next_run() {
 async fn of_two_concurrent_runs_one_claims_the_range() {
     let w = world();
     let keys = w.post("order-created-se-sek-mixed-rates.json", T + 1_000).await;
-    let mut faulty = Faulty::new(w.store.clone());
     // Both runs read the (empty) checkpoint before either claims a range.
-    faulty.gate = Some(tokio::sync::Barrier::new(2));
-    faulty.gate_left.store(2, Ordering::SeqCst);
+    let faults = Faults {
+        gate: Some(tokio::sync::Barrier::new(2)),
+        gate_left: AtomicUsize::new(2),
+        ..Faults::default()
+    };
+    let faulty = Observed::new(w.store.clone(), faults);
     let (store, sink, rules) = (
         Arc::new(faulty),
         Arc::new(MemorySink::default()),

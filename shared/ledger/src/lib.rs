@@ -15,10 +15,12 @@
 //! compare-and-set (the SIE export's checkpoint).
 //!
 //! Implementations: [`memory::MemoryStore`] (tests), [`sqlite::SqliteStore`] (local runs), and the
-//! DynamoDB store in the AWS adapter crate. [`conformance`] holds the checks every one must pass.
+//! DynamoDB store in the AWS adapter crate. [`conformance`] holds the checks every one must pass;
+//! [`observed::Observed`] wraps any of them with a hook (fault injection, request counts).
 
 pub mod conformance;
 pub mod memory;
+pub mod observed;
 pub mod sqlite;
 
 use serde::{Deserialize, Serialize};
