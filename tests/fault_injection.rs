@@ -34,11 +34,10 @@ use ctvisma_handler::Handler;
 use ctvisma_lambda::Driver;
 use ctvisma_ledger::observed::{Call, Observed, StoreHook};
 use ctvisma_ledger::{IdempotencyStore, Status, StoreError};
-use ctvisma_visma::eaccounting::Eaccounting;
 use ctvisma_visma::http::{Http, HttpSettings};
 use ctvisma_visma::reference::key_in;
-use ctvisma_visma::token_store::{MemoryTokenStore, Secret};
-use ctvisma_visma::{debit_total, has_effect, Deadline, LedgerTarget};
+use ctvisma_visma::token_store::Secret;
+use ctvisma_visma::{debit_total, has_effect, LedgerTarget};
 use lambda_runtime::{Context, LambdaEvent};
 use rust_decimal::Decimal;
 use serde_json::Value;
@@ -353,25 +352,16 @@ async fn a_thousand_deliveries_under_faults_make_exactly_the_right_documents() {
         .filter(|m| NEEDS_SIX_PERCENT.contains(&m.template))
         .count();
 
-    let config = fake.eaccounting_config();
     let http = Http::new(HttpSettings {
         request_timeout: Duration::from_millis(400),
         base_backoff: Duration::from_millis(10),
         ..HttpSettings::default()
     })
     .unwrap();
-    let tokens = Arc::new(MemoryTokenStore::default());
     let target: Arc<dyn LedgerTarget> = Arc::new(
-        Eaccounting::connect(
-            http.clone(),
-            &config,
-            tokens,
-            "SE",
-            &full.entities["SE"],
-            Deadline::none(),
-        )
-        .await
-        .unwrap(),
+        fake.connect_eaccounting(http.clone(), "SE", &full.entities["SE"])
+            .await
+            .unwrap(),
     );
     let mut ct_config = CtConfig::new(
         ct_fake.project_key(),

@@ -19,9 +19,7 @@ use ctvisma_fake_visma::{DocKind, FakeVisma, Fault};
 use ctvisma_handler::{Handler, RecordedResources};
 use ctvisma_lambda::Driver;
 use ctvisma_ledger::IdempotencyStore;
-use ctvisma_visma::eaccounting::Eaccounting;
 use ctvisma_visma::http::{Http, HttpSettings};
-use ctvisma_visma::token_store::MemoryTokenStore;
 use ctvisma_visma::{Deadline, LedgerTarget};
 use lambda_runtime::{Context, LambdaEvent};
 
@@ -56,22 +54,15 @@ async fn stack() -> Stack {
     let moto = MotoServer::start().await;
     let fake = FakeVisma::start().await;
     let rules = Rules::from_toml(&std::fs::read_to_string(repo("config/rules.toml")).unwrap()).unwrap();
-    let config = fake.eaccounting_config();
     let http = Http::new(HttpSettings {
         base_backoff: Duration::from_millis(20),
         ..HttpSettings::default()
     })
     .unwrap();
-    let se = Eaccounting::connect(
-        http,
-        &config,
-        Arc::new(MemoryTokenStore::default()),
-        "SE",
-        &rules.entities["SE"],
-        Deadline::none(),
-    )
-    .await
-    .unwrap();
+    let se = fake
+        .connect_eaccounting(http, "SE", &rules.entities["SE"])
+        .await
+        .unwrap();
     let target: Arc<dyn LedgerTarget> = Arc::new(se);
     let handler = Handler {
         rules,

@@ -19,9 +19,7 @@ use ctvisma_handler::{Handler, LedgerOnly, MessageContext, Outcome, PostingResul
 use ctvisma_ledger::memory::MemoryStore;
 use ctvisma_ledger::observed::{Call, Cost, Observed, StoreHook};
 use ctvisma_ledger::StoreError;
-use ctvisma_visma::eaccounting::Eaccounting;
 use ctvisma_visma::http::{Http, HttpSettings};
-use ctvisma_visma::token_store::MemoryTokenStore;
 use ctvisma_visma::{Deadline, LedgerTarget, Posted, VismaError};
 
 use crate::Figures;
@@ -256,18 +254,11 @@ pub async fn bench_eaccounting(rules: &Rules, messages: usize, figures: &mut Fig
     );
     let fake = FakeVisma::start().await;
     let http = Http::new(HttpSettings::default()).map_err(|e| e.to_string())?;
-    let config = fake.eaccounting_config();
     let entity = rules.entities.get("SE").ok_or("no SE entity in the rules")?;
-    let se = Eaccounting::connect(
-        http,
-        &config,
-        Arc::new(MemoryTokenStore::default()),
-        "SE",
-        entity,
-        Deadline::none(),
-    )
-    .await
-    .map_err(|e| format!("eAccounting connect: {e}"))?;
+    let se = fake
+        .connect_eaccounting(http, "SE", entity)
+        .await
+        .map_err(|e| format!("eAccounting connect: {e}"))?;
     let counts = Arc::new(Counts::default());
     let target: Arc<dyn LedgerTarget> = Arc::new(CountingTarget {
         inner: Arc::new(se),

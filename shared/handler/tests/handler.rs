@@ -13,9 +13,7 @@ use ctvisma_fake_visma::{DocKind, FakeVisma, Fault};
 use ctvisma_handler::{Handler, MessageContext, Outcome, RecordedResources};
 use ctvisma_ledger::memory::MemoryStore;
 use ctvisma_ledger::IdempotencyStore;
-use ctvisma_visma::eaccounting::Eaccounting;
 use ctvisma_visma::http::{Http, HttpSettings};
-use ctvisma_visma::token_store::MemoryTokenStore;
 use ctvisma_visma::{Deadline, LedgerTarget};
 
 fn repo(p: &str) -> PathBuf {
@@ -58,17 +56,10 @@ async fn world_with(settings: HttpSettings) -> World {
     let fake = FakeVisma::start().await;
     let rules = Rules::from_toml(&std::fs::read_to_string(repo("config/rules.toml")).unwrap()).unwrap();
     let http = Http::new(settings).unwrap();
-    let config = fake.eaccounting_config();
-    let se = Eaccounting::connect(
-        http,
-        &config,
-        Arc::new(MemoryTokenStore::default()),
-        "SE",
-        &rules.entities["SE"],
-        Deadline::none(),
-    )
-    .await
-    .unwrap();
+    let se = fake
+        .connect_eaccounting(http, "SE", &rules.entities["SE"])
+        .await
+        .unwrap();
     let target: Arc<dyn LedgerTarget> = Arc::new(se);
     let store = Arc::new(MemoryStore::new());
     let resources = RecordedResources::from_dirs(&[&repo("tests/data/orders"), &repo("tests/data/payments")]);

@@ -11,9 +11,7 @@ use ctvisma_core::Rules;
 use ctvisma_fake_visma::{DocKind, FakeVisma};
 use ctvisma_handler::{Handler, LedgerOnly, MessageContext, NoResources, Outcome};
 use ctvisma_ledger::memory::MemoryStore;
-use ctvisma_visma::eaccounting::Eaccounting;
 use ctvisma_visma::http::{Http, HttpSettings};
-use ctvisma_visma::token_store::MemoryTokenStore;
 use ctvisma_visma::{Deadline, LedgerTarget};
 use serde_json::{json, Value};
 
@@ -35,10 +33,9 @@ fn ctx(n: i64) -> MessageContext {
 async fn world() -> (FakeVisma, Handler) {
     let fake = FakeVisma::start().await;
     let rules = Rules::from_toml(&std::fs::read_to_string(repo("config/rules.toml")).unwrap()).unwrap();
-    let config = fake.eaccounting_config();
     let http = Http::new(HttpSettings::default()).unwrap();
-    let store = Arc::new(MemoryTokenStore::default());
-    let se = Eaccounting::connect(http, &config, store, "SE", &rules.entities["SE"], Deadline::none())
+    let se = fake
+        .connect_eaccounting(http, "SE", &rules.entities["SE"])
         .await
         .unwrap();
     let targets: BTreeMap<String, Arc<dyn LedgerTarget>> = BTreeMap::from([

@@ -13,9 +13,7 @@ use ctvisma_core::Rules;
 use ctvisma_fake_visma::{FakeVisma, Fault};
 use ctvisma_handler::{Handler, LedgerOnly, MessageContext, RecordedResources};
 use ctvisma_ledger::memory::MemoryStore;
-use ctvisma_visma::eaccounting::Eaccounting;
 use ctvisma_visma::http::{Http, HttpSettings};
-use ctvisma_visma::token_store::MemoryTokenStore;
 use ctvisma_visma::{Deadline, LedgerTarget};
 use serde_json::Value;
 
@@ -89,22 +87,15 @@ async fn a_full_run_logs_no_personal_data_and_no_secret() {
 
     let fake = FakeVisma::start().await;
     let rules = Rules::from_toml(&std::fs::read_to_string(repo("config/rules.toml")).unwrap()).unwrap();
-    let config = fake.eaccounting_config();
     let http = Http::new(HttpSettings {
         base_backoff: Duration::from_millis(10),
         ..HttpSettings::default()
     })
     .unwrap();
-    let se = Eaccounting::connect(
-        http,
-        &config,
-        Arc::new(MemoryTokenStore::default()),
-        "SE",
-        &rules.entities["SE"],
-        Deadline::none(),
-    )
-    .await
-    .unwrap();
+    let se = fake
+        .connect_eaccounting(http, "SE", &rules.entities["SE"])
+        .await
+        .unwrap();
     let mut targets: BTreeMap<String, Arc<dyn LedgerTarget>> = rules
         .entities
         .keys()

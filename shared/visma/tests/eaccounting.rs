@@ -11,18 +11,8 @@ use ctvisma_core::posting::EventKind;
 use ctvisma_core::{Classify, ErrorClass};
 use ctvisma_fake_visma::{DocKind, FakeConfig, FakeVisma, Fault};
 use ctvisma_visma::eaccounting::{Eaccounting, EaccountingConfig};
-use ctvisma_visma::http::{Http, HttpSettings};
 use ctvisma_visma::token_store::{MemoryTokenStore, TokenStore};
 use ctvisma_visma::{debit_total, has_effect, Deadline, LedgerTarget, Posted, VismaError};
-
-fn http() -> Http {
-    Http::new(HttpSettings {
-        request_timeout: Duration::from_secs(2),
-        base_backoff: Duration::from_millis(20),
-        ..HttpSettings::default()
-    })
-    .unwrap()
-}
 
 fn config(fake: &FakeVisma) -> EaccountingConfig {
     fake.eaccounting_config()
@@ -31,7 +21,7 @@ fn config(fake: &FakeVisma) -> EaccountingConfig {
 async fn connect(fake: &FakeVisma, store: Arc<dyn TokenStore>) -> Result<Eaccounting, VismaError> {
     let rules = common::rules();
     Eaccounting::connect(
-        http(),
+        common::http(),
         &config(fake),
         store,
         "SE",

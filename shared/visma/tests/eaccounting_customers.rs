@@ -4,36 +4,17 @@
 
 mod common;
 
-use std::sync::Arc;
-use std::time::Duration;
-
 use ctvisma_core::{Classify, ErrorClass};
 use ctvisma_fake_visma::{DocKind, FakeVisma};
 use ctvisma_visma::eaccounting::customer::{upsert_customer, CustomerAction, CustomerData};
 use ctvisma_visma::eaccounting::Eaccounting;
-use ctvisma_visma::http::{Http, HttpSettings};
-use ctvisma_visma::token_store::MemoryTokenStore;
 use ctvisma_visma::Deadline;
 
 async fn connected(fake: &FakeVisma) -> Eaccounting {
-    let http = Http::new(HttpSettings {
-        request_timeout: Duration::from_secs(2),
-        base_backoff: Duration::from_millis(20),
-        ..HttpSettings::default()
-    })
-    .unwrap();
-    let config = fake.eaccounting_config();
     let rules = common::rules();
-    Eaccounting::connect(
-        http,
-        &config,
-        Arc::new(MemoryTokenStore::default()),
-        "SE",
-        &rules.entities["SE"],
-        Deadline::none(),
-    )
-    .await
-    .unwrap()
+    fake.connect_eaccounting(common::http(), "SE", &rules.entities["SE"])
+        .await
+        .unwrap()
 }
 
 fn anna() -> CustomerData {

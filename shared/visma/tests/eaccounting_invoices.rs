@@ -7,7 +7,6 @@
 mod common;
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use ctvisma_core::customer::CustomerData;
 use ctvisma_core::input::documents_from_str;
@@ -16,7 +15,6 @@ use ctvisma_core::posting::EventKind;
 use ctvisma_core::{Classify, ErrorClass, Posting, Role, Rules};
 use ctvisma_fake_visma::{DocKind, FakeConfig, FakeVisma, Fault};
 use ctvisma_visma::eaccounting::Eaccounting;
-use ctvisma_visma::http::{Http, HttpSettings};
 use ctvisma_visma::token_store::MemoryTokenStore;
 use ctvisma_visma::{Deadline, LedgerTarget, VismaError};
 use rust_decimal::Decimal;
@@ -53,19 +51,18 @@ fn postings(rules: &Rules, orders: &[&str]) -> Vec<(Posting, CustomerData)> {
         .collect()
 }
 
-fn http() -> Http {
-    Http::new(HttpSettings {
-        request_timeout: Duration::from_secs(2),
-        base_backoff: Duration::from_millis(20),
-        ..HttpSettings::default()
-    })
-    .unwrap()
-}
-
 async fn connect_with(fake: &FakeVisma, rules: &Rules) -> Result<Eaccounting, VismaError> {
     let config = fake.eaccounting_config();
     let store = Arc::new(MemoryTokenStore::default());
-    Eaccounting::connect(http(), &config, store, "SE", &rules.entities["SE"], Deadline::none()).await
+    Eaccounting::connect(
+        common::http(),
+        &config,
+        store,
+        "SE",
+        &rules.entities["SE"],
+        Deadline::none(),
+    )
+    .await
 }
 
 fn of(postings: &[(Posting, CustomerData)], kind: EventKind) -> (Posting, CustomerData) {

@@ -9,30 +9,11 @@ use std::time::Duration;
 use ctvisma_core::posting::EventKind;
 use ctvisma_core::{Classify, ErrorClass};
 use ctvisma_fake_visma::{DocKind, FakeConfig, FakeVisma, Fault};
-use ctvisma_visma::http::{Http, HttpSettings};
-use ctvisma_visma::token_store::Secret;
-use ctvisma_visma::vismanet::{Vismanet, VismanetConfig};
+use ctvisma_visma::vismanet::Vismanet;
 use ctvisma_visma::{has_effect, Deadline, LedgerTarget, VismaError};
 
 fn connect(fake: &FakeVisma) -> Vismanet {
-    let c = fake.config();
-    let http = Http::new(HttpSettings {
-        request_timeout: Duration::from_secs(2),
-        base_backoff: Duration::from_millis(20),
-        ..HttpSettings::default()
-    })
-    .unwrap();
-    Vismanet::new(
-        http,
-        &VismanetConfig {
-            api_url: fake.vismanet_base_url(),
-            token_url: fake.vismanet_token_url(),
-            client_id: c.vismanet_client_id.clone(),
-            client_secret: Secret::new(c.vismanet_client_secret.clone()),
-            tenant_id: c.vismanet_tenant_id.clone(),
-            release: true,
-        },
-    )
+    Vismanet::new(common::http(), &fake.vismanet_config())
 }
 
 #[tokio::test]

@@ -11,33 +11,13 @@ use ctvisma_core::posting::EventKind;
 use ctvisma_core::rules::Documents;
 use ctvisma_core::{Classify, ErrorClass, Posting, Role};
 use ctvisma_fake_visma::{validate, Api, DocKind, FakeVisma, Fault};
-use ctvisma_visma::http::{Http, HttpSettings};
-use ctvisma_visma::token_store::Secret;
 use ctvisma_visma::vismanet::customer::customer_body;
 use ctvisma_visma::vismanet::invoice::{document, ArKind};
-use ctvisma_visma::vismanet::{Vismanet, VismanetConfig};
+use ctvisma_visma::vismanet::Vismanet;
 use ctvisma_visma::{Deadline, LedgerTarget, VismaError};
 
 fn connect(fake: &FakeVisma, documents: Documents) -> Vismanet {
-    let c = fake.config();
-    let http = Http::new(HttpSettings {
-        request_timeout: Duration::from_secs(2),
-        base_backoff: Duration::from_millis(20),
-        ..HttpSettings::default()
-    })
-    .unwrap();
-    Vismanet::new(
-        http,
-        &VismanetConfig {
-            api_url: fake.vismanet_base_url(),
-            token_url: fake.vismanet_token_url(),
-            client_id: c.vismanet_client_id.clone(),
-            client_secret: Secret::new(c.vismanet_client_secret.clone()),
-            tenant_id: c.vismanet_tenant_id.clone(),
-            release: true,
-        },
-    )
-    .with_documents(documents)
+    Vismanet::new(common::http(), &fake.vismanet_config()).with_documents(documents)
 }
 
 fn anna() -> CustomerData {

@@ -187,6 +187,38 @@ impl FakeVisma {
         }
     }
 
+    /// An eAccounting connector for `entity_id` on this fake, keeping its tokens in memory.
+    pub async fn connect_eaccounting(
+        &self,
+        http: ctvisma_visma::http::Http,
+        entity_id: &str,
+        entity: &ctvisma_core::rules::Entity,
+    ) -> Result<ctvisma_visma::eaccounting::Eaccounting, ctvisma_visma::VismaError> {
+        ctvisma_visma::eaccounting::Eaccounting::connect(
+            http,
+            &self.eaccounting_config(),
+            std::sync::Arc::new(ctvisma_visma::token_store::MemoryTokenStore::default()),
+            entity_id,
+            entity,
+            ctvisma_visma::Deadline::none(),
+        )
+        .await
+    }
+
+    /// The Visma.net client settings for this fake (releasing what it posts).
+    pub fn vismanet_config(&self) -> ctvisma_visma::vismanet::VismanetConfig {
+        use ctvisma_visma::token_store::Secret;
+        let c = self.config();
+        ctvisma_visma::vismanet::VismanetConfig {
+            api_url: self.vismanet_base_url(),
+            token_url: self.vismanet_token_url(),
+            client_id: c.vismanet_client_id.clone(),
+            client_secret: Secret::new(c.vismanet_client_secret.clone()),
+            tenant_id: c.vismanet_tenant_id.clone(),
+            release: true,
+        }
+    }
+
     /// The configuration the fake runs with.
     pub fn config(&self) -> &FakeConfig {
         &self.shared.config

@@ -9,6 +9,16 @@ use ctvisma_core::rates::RateTable;
 use ctvisma_core::settlement;
 use ctvisma_core::{Posting, Rules};
 
+/// The client the connector tests use: short timeouts and quick back-off against the fake.
+pub fn http() -> ctvisma_visma::http::Http {
+    ctvisma_visma::http::Http::new(ctvisma_visma::http::HttpSettings {
+        request_timeout: std::time::Duration::from_secs(2),
+        base_backoff: std::time::Duration::from_millis(20),
+        ..Default::default()
+    })
+    .unwrap()
+}
+
 pub fn repo(path: &str) -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../..")
