@@ -16,13 +16,16 @@
 //! balanced and equal to its posting, Visma's receivables equal commercetools' order totals,
 //! every key completed in the ledger, both queues empty: nothing lost, nothing twice.
 
+#[path = "support/queues.rs"]
+mod queues;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage, SqsMessageAttribute};
+use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
 use ctvisma_aws::testing::MotoServer;
 use ctvisma_commercetools::{CtClient, CtConfig};
 use ctvisma_core::input::documents_from_str;
@@ -39,6 +42,7 @@ use ctvisma_visma::reference::key_in;
 use ctvisma_visma::token_store::Secret;
 use ctvisma_visma::{debit_total, has_effect, LedgerTarget};
 use lambda_runtime::{Context, LambdaEvent};
+use queues::{attribute, take_all};
 use rust_decimal::Decimal;
 use serde_json::Value;
 
@@ -193,55 +197,6 @@ fn invocation(records: Vec<SqsMessage>, request_id: String) -> LambdaEvent<SqsEv
     // A short Lambda: leases of crashed commits run out within seconds (deadline less margin).
     context.deadline = now_ms() + 7_000;
     LambdaEvent::new(event, context)
-}
-
-/// Receives and deletes everything in a queue, with attributes, as Lambda's event source would.
-async fn take_all(moto: &MotoServer, url: &str) -> Vec<SqsMessage> {
-    let mut out = Vec::new();
-    loop {
-        let got = moto
-            .clients
-            .sqs
-            .receive_message()
-            .queue_url(url)
-            .max_number_of_messages(10)
-            .message_attribute_names("All")
-            .send()
-            .await
-            .unwrap();
-        let messages = got.messages.unwrap_or_default();
-        if messages.is_empty() {
-            return out;
-        }
-        for m in messages {
-            moto.clients
-                .sqs
-                .delete_message()
-                .queue_url(url)
-                .receipt_handle(m.receipt_handle.clone().unwrap())
-                .send()
-                .await
-                .unwrap();
-            let mut r = SqsMessage::default();
-            r.message_id = m.message_id;
-            r.body = m.body;
-            r.event_source_arn = Some("arn:aws:sqs:eu-north-1:000000000000:ctvisma-orders".into());
-            for (name, value) in m.message_attributes.unwrap_or_default() {
-                let mut a = SqsMessageAttribute::default();
-                a.string_value = value.string_value;
-                a.data_type = Some(value.data_type);
-                r.message_attributes.insert(name, a);
-            }
-            out.push(r);
-        }
-    }
-}
-
-fn attribute<'a>(m: &'a SqsMessage, name: &str) -> &'a str {
-    m.message_attributes
-        .get(name)
-        .and_then(|a| a.string_value.as_deref())
-        .unwrap_or("")
 }
 
 /// Runs records in batches of 10, eight batches at a time (concurrent Lambda invocations).

@@ -6,6 +6,9 @@
 //! crash between the Visma write and the ledger commit does not duplicate; one bad record never
 //! fails its neighbours.
 
+#[path = "support/queues.rs"]
+mod queues;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -22,6 +25,7 @@ use ctvisma_ledger::IdempotencyStore;
 use ctvisma_visma::http::{Http, HttpSettings};
 use ctvisma_visma::{Deadline, LedgerTarget};
 use lambda_runtime::{Context, LambdaEvent};
+use queues::{attribute, take_all};
 
 fn repo(p: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(p)
@@ -93,44 +97,6 @@ impl Stack {
     fn vouchers(&self) -> usize {
         self.fake.documents(DocKind::Voucher).len()
     }
-
-    /// Messages waiting in a queue, with their attributes.
-    async fn drain(&self, url: &str) -> Vec<SqsMessage> {
-        let out = self
-            .moto
-            .clients
-            .sqs
-            .receive_message()
-            .queue_url(url)
-            .max_number_of_messages(10)
-            .message_attribute_names("All")
-            .send()
-            .await
-            .unwrap();
-        out.messages
-            .unwrap_or_default()
-            .into_iter()
-            .map(|m| {
-                let mut record = SqsMessage::default();
-                record.message_id = m.message_id;
-                record.body = m.body;
-                for (name, value) in m.message_attributes.unwrap_or_default() {
-                    let mut a = aws_lambda_events::event::sqs::SqsMessageAttribute::default();
-                    a.string_value = value.string_value;
-                    a.data_type = Some(value.data_type);
-                    record.message_attributes.insert(name, a);
-                }
-                record
-            })
-            .collect()
-    }
-}
-
-fn attribute<'a>(m: &'a SqsMessage, name: &str) -> &'a str {
-    m.message_attributes
-        .get(name)
-        .and_then(|a| a.string_value.as_deref())
-        .unwrap_or("")
 }
 
 fn batch_of(records: Vec<SqsMessage>) -> SqsEvent {
@@ -164,7 +130,7 @@ async fn duplicates_twice_concurrently_and_after_a_redrive_make_one_document() {
     s.driver.run(invocation(redriven, "r4")).await.unwrap();
     assert_eq!(s.vouchers(), made, "exactly one Visma document per key");
     // Concurrent deliveries that lost the race for a key went to the retry queue, not to the floor.
-    let retried = s.drain(&s.moto.retry_url).await;
+    let retried = take_all(&s.moto, &s.moto.retry_url).await;
     for m in retried {
         assert_eq!(attribute(&m, "attempt"), "2");
         s.driver.run(invocation(batch_of(vec![m]), "r5")).await.unwrap();
@@ -186,7 +152,7 @@ async fn a_rate_limit_goes_to_the_retry_queue_and_succeeds_from_there() {
         .unwrap();
     assert!(out.batch_item_failures.is_empty(), "moved, not failed");
     assert_eq!(s.vouchers(), 0);
-    let retried = s.drain(&s.moto.retry_url).await;
+    let retried = take_all(&s.moto, &s.moto.retry_url).await;
     assert_eq!(retried.len(), 1);
     assert_eq!(attribute(&retried[0], "attempt"), "2");
     assert!(
@@ -197,7 +163,7 @@ async fn a_rate_limit_goes_to_the_retry_queue_and_succeeds_from_there() {
     // The retry function runs the same handler on it.
     s.driver.run(invocation(batch_of(retried), "r2")).await.unwrap();
     assert_eq!(s.vouchers(), 1);
-    assert!(s.drain(&s.moto.parking_url).await.is_empty());
+    assert!(take_all(&s.moto, &s.moto.parking_url).await.is_empty());
 }
 
 #[tokio::test]
@@ -213,7 +179,7 @@ async fn permanent_errors_are_parked_with_their_reason_and_neighbours_still_post
     let out = s.driver.run(invocation(batch, "r1")).await.unwrap();
     assert!(out.batch_item_failures.is_empty());
     assert!(s.vouchers() >= 1, "the good record posted");
-    let parked = s.drain(&s.moto.parking_url).await;
+    let parked = take_all(&s.moto, &s.moto.parking_url).await;
     let codes: Vec<&str> = parked.iter().map(|m| attribute(m, "error_code")).collect();
     assert_eq!(parked.len(), 2, "{codes:?}");
     assert!(codes.contains(&"no_target") && codes.contains(&"parse"), "{codes:?}");
@@ -234,7 +200,7 @@ async fn too_many_transient_failures_end_in_the_parking_queue() {
     attempt.data_type = Some("Number".into());
     record.message_attributes.insert("attempt".into(), attempt);
     s.driver.run(invocation(batch_of(vec![record]), "r1")).await.unwrap();
-    let parked = s.drain(&s.moto.parking_url).await;
+    let parked = take_all(&s.moto, &s.moto.parking_url).await;
     assert_eq!(parked.len(), 1);
     assert_eq!(attribute(&parked[0], "error_class"), "transient");
     assert_eq!(attribute(&parked[0], "attempts"), "3");
