@@ -532,17 +532,7 @@ async fn redrive_moves_parked_messages_back_to_their_source_queue() {
     assert!(text(&to.stdout).contains("1 message(s) moved, 0 left"));
     assert_eq!(depth(&moto, &moto.parking_url).await, 0);
 
-    let got = moto
-        .clients
-        .sqs
-        .receive_message()
-        .queue_url(&orders)
-        .max_number_of_messages(10)
-        .message_attribute_names("All")
-        .send()
-        .await
-        .unwrap();
-    let messages = got.messages.unwrap_or_default();
+    let messages = moto.take_all(&orders).await;
     let mut bodies: Vec<String> = messages.iter().filter_map(|m| m.body.clone()).collect();
     bodies.sort();
     assert_eq!(bodies.len(), 4, "{bodies:?}");

@@ -5,46 +5,23 @@
 use aws_lambda_events::event::sqs::{SqsMessage, SqsMessageAttribute};
 use ctvisma_aws::testing::MotoServer;
 
-/// Receives and deletes everything in a queue.
+/// Receives and deletes everything in a queue, as SQS event records.
 pub async fn take_all(moto: &MotoServer, url: &str) -> Vec<SqsMessage> {
     let mut out = Vec::new();
-    loop {
-        let got = moto
-            .clients
-            .sqs
-            .receive_message()
-            .queue_url(url)
-            .max_number_of_messages(10)
-            .message_attribute_names("All")
-            .send()
-            .await
-            .unwrap();
-        let messages = got.messages.unwrap_or_default();
-        if messages.is_empty() {
-            return out;
+    for m in moto.take_all(url).await {
+        let mut r = SqsMessage::default();
+        r.message_id = m.message_id;
+        r.body = m.body;
+        r.event_source_arn = Some("arn:aws:sqs:eu-north-1:000000000000:ctvisma-orders".into());
+        for (name, value) in m.message_attributes.unwrap_or_default() {
+            let mut a = SqsMessageAttribute::default();
+            a.string_value = value.string_value;
+            a.data_type = Some(value.data_type);
+            r.message_attributes.insert(name, a);
         }
-        for m in messages {
-            moto.clients
-                .sqs
-                .delete_message()
-                .queue_url(url)
-                .receipt_handle(m.receipt_handle.clone().unwrap())
-                .send()
-                .await
-                .unwrap();
-            let mut r = SqsMessage::default();
-            r.message_id = m.message_id;
-            r.body = m.body;
-            r.event_source_arn = Some("arn:aws:sqs:eu-north-1:000000000000:ctvisma-orders".into());
-            for (name, value) in m.message_attributes.unwrap_or_default() {
-                let mut a = SqsMessageAttribute::default();
-                a.string_value = value.string_value;
-                a.data_type = Some(value.data_type);
-                r.message_attributes.insert(name, a);
-            }
-            out.push(r);
-        }
+        out.push(r);
     }
+    out
 }
 
 /// A message attribute's text, or "" when it has none.

@@ -1,7 +1,7 @@
-//! Test support: a moto server (DynamoDB, SQS, Secrets Manager on loopback) per test, from
-//! `.venv/bin/moto_server` (installed by `make setup`) or `python3 -m moto.server`; the two
-//! tables and two queues created; the process killed on drop. Used by this crate's tests and
-//! the workspace integration tests.
+//! Test support: a moto server (DynamoDB, SQS, Secrets Manager on loopback) per test, started
+//! through `tools/moto_server.py` with `.venv`'s Python (installed by `make setup`); the two
+//! tables and two queues created; the process killed on drop. Used by this crate's tests, the
+//! CLI's and the workspace integration tests.
 
 use std::net::TcpListener;
 use std::path::PathBuf;
@@ -58,6 +58,40 @@ impl MotoServer {
 
     pub fn queues(&self) -> Queues {
         Queues::new(self.clients.sqs.clone(), &self.retry_url, &self.parking_url)
+    }
+
+    /// Receives and deletes every message waiting in a queue, with its attributes, as Lambda's
+    /// event source does.
+    pub async fn take_all(&self, url: &str) -> Vec<aws_sdk_sqs::types::Message> {
+        let mut out = Vec::new();
+        loop {
+            let got = self
+                .clients
+                .sqs
+                .receive_message()
+                .queue_url(url)
+                .max_number_of_messages(10)
+                .message_attribute_names("All")
+                .send()
+                .await
+                .expect("receive from moto");
+            let messages = got.messages.unwrap_or_default();
+            if messages.is_empty() {
+                return out;
+            }
+            for m in messages {
+                let receipt = m.receipt_handle.clone().expect("a receipt handle");
+                self.clients
+                    .sqs
+                    .delete_message()
+                    .queue_url(url)
+                    .receipt_handle(receipt)
+                    .send()
+                    .await
+                    .expect("delete on moto");
+                out.push(m);
+            }
+        }
     }
 
     async fn queue(&self, name: &str) -> String {
